@@ -1,0 +1,330 @@
+/*
+ * Unit tests for lib/jsonl.c: a reader that survives anything, the
+ * type-checked getters, IDs without loss, and the writer's error handling.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sl.h"
+#include "jsonl.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/sl-jsonl.XXXXXX";
+static char errpath[300];
+
+/* Writes len bytes to a temp file and opens it for reading. */
+static FILE *
+input(const char *data, size_t len)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/in", tmpdir);
+	f = fopen(path, "w");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	return fopen(path, "r");
+}
+
+/* stderr to a file, and back; the file's contents into buf. */
+static int saved_err = -1;
+
+static void
+capture_stderr(void)
+{
+	int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	fflush(stderr);
+	saved_err = dup(2);
+	dup2(fd, 2);
+	close(fd);
+}
+
+static const char *
+release_stderr(void)
+{
+	static char buf[8192];
+	int fd;
+	ssize_t n;
+
+	dup2(saved_err, 2);
+	close(saved_err);
+	fd = open(errpath, O_RDONLY);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+struct seen {
+	int n;
+	char texts[16][64];
+};
+
+static int
+collect(struct sl_reader *r, jv rec, void *ctx)
+{
+	struct seen *s = ctx;
+	const char *t = NULL;
+	int rc;
+
+	rc = sl_get_str(rec, "text", &t);
+	if (rc < 0) {
+		jv_free(rec);
+		return sl_reader_reject(r, "'text': expected a string");
+	}
+	if (s->n < 16)
+		snprintf(s->texts[s->n], sizeof s->texts[0], "%s",
+		    rc ? t : "(none)");
+	s->n++;
+	jv_free(rec);
+	return 0;
+}
+
+static void
+test_reader(void)
+{
+	static const char data[] =
+	    "{\"text\":\"one\"}\n"
+	    "\n"
+	    "   \r\n"
+	    "{\"text\":\"two\"\n"				/* 4: truncated */
+	    "[1,2]\n"						/* 5: array */
+	    "\"str\"\n"						/* 6: string */
+	    "{\"a\":1} {\"b\":2}\n"				/* 7: two values */
+	    "{\"text\":\"nul\\u0000inside\"}\n"			/* 8: ok */
+	    "{\"text\":\"x\0y\"}\n"				/* 9: raw NUL */
+	    "{\"text\":\"bad \xff\xfe utf8\"}\n"		/* 10: ok, replaced */
+	    "\xef\xbb\xbf{\"text\":\"bom\"}\n"			/* 11: BOM */
+	    "{\"text\":42}\n"					/* 12: wrong type */
+	    "nul\0l\n"						/* 13 */
+	    "{\"text\":\"last\"}";				/* 14: no newline */
+	struct seen s = { 0 };
+	const char *err;
+	FILE *f = input(data, sizeof data - 1);
+	int st;
+
+	capture_stderr();
+	st = sl_jsonl_loop(f, "stdin", collect, &s);
+	err = release_stderr();
+	fclose(f);
+	is_int(st, SL_EX_REJECT, "loop exits 1 when lines were rejected");
+	ok(s.n >= 5, "good records reach the handler (%d)", s.n);
+	is_str(s.texts[0], "one", "first record");
+	ok(strstr(err, "unit: stdin:4: invalid JSON") != NULL,
+	    "truncated object reported with its line");
+	ok(strstr(err, "stdin:5: expected an object, got an array") != NULL,
+	    "array reported");
+	ok(strstr(err, "stdin:6: expected an object, got a string") != NULL,
+	    "string reported");
+	ok(strstr(err, "stdin:7: ") != NULL, "two values on one line reported");
+	ok(strstr(err, "stdin:12: 'text': expected a string") != NULL,
+	    "handler rejection names line and field");
+	ok(strstr(err, "stdin:13: invalid JSON") != NULL, "NUL garbage reported");
+	ok(strstr(err, "stdin:1:") == NULL && strstr(err, "stdin:2:") == NULL &&
+	    strstr(err, "stdin:3:") == NULL, "blank lines are not errors");
+	is_str(s.texts[s.n - 1], "last", "a last line without newline is read");
+	ok(strstr(err, "\"two\"") == NULL, "the line itself is not quoted");
+}
+
+static void
+test_long_lines(void)
+{
+	size_t big = 10 * 1024 * 1024, i;
+	char *data = malloc(big + 64);
+	struct sl_reader *r;
+	const char *err;
+	FILE *f;
+	jv rec;
+	int n = 0, rc;
+
+	/* A 10 MB record is read whole. */
+	memcpy(data, "{\"text\":\"", 9);
+	for (i = 9; i < big; i++)
+		data[i] = 'a' + (char)(i % 26);
+	memcpy(data + big, "\"}\n{\"text\":\"after\"}\n", 20);
+	f = input(data, big + 20);
+	r = sl_reader_new(f, "stdin");
+	while ((rc = sl_reader_next(r, &rec)) == 1) {
+		const char *t;
+
+		if (sl_get_str(rec, "text", &t) == 1 && n == 0)
+			is_int((long long)strlen(t), (long long)big - 9,
+			    "10 MB line read whole");
+		n++;
+		jv_free(rec);
+	}
+	is_int(n, 2, "and the next line too");
+	is_int(sl_reader_rejected(r), 0, "nothing rejected");
+	sl_reader_free(r);
+	fclose(f);
+
+	/* Over the limit: skipped, reported, the rest goes on. */
+	f = input(data, big + 20);
+	r = sl_reader_new(f, "stdin");
+	sl_reader_set_max(r, 1024 * 1024);
+	capture_stderr();
+	n = 0;
+	while ((rc = sl_reader_next(r, &rec)) == 1) {
+		const char *t = "";
+
+		sl_get_str(rec, "text", &t);
+		is_str(t, "after", "the line after an over-long one is read");
+		is_int((long long)sl_reader_lineno(r), 2, "with its own number");
+		n++;
+		jv_free(rec);
+	}
+	err = release_stderr();
+	is_int(n, 1, "one record survives");
+	is_int(sl_reader_rejected(r), 1, "the long line is rejected");
+	ok(strstr(err, "stdin:1: line too long (10485762 bytes, at most 1048576)")
+	    != NULL, "and reported with its size");
+	sl_reader_free(r);
+	fclose(f);
+
+	/* An over-long last line without a newline. */
+	f = input(data, big);
+	r = sl_reader_new(f, "stdin");
+	sl_reader_set_max(r, 4096);
+	capture_stderr();
+	rc = sl_reader_next(r, &rec);
+	err = release_stderr();
+	is_int(rc, 0, "an over-long unterminated line ends the input");
+	is_int(sl_reader_rejected(r), 1, "and is rejected");
+	sl_reader_free(r);
+	fclose(f);
+	free(data);
+}
+
+static void
+test_getters(void)
+{
+	static const char obj[] = "{\"s\":\"str\",\"i\":42,\"f\":1.5,\"big\":9007199254740993,"
+	    "\"neg\":-1001234567890,\"is\":\"-9223372036854775808\","
+	    "\"over\":\"9223372036854775808\",\"b\":true,\"n\":null,"
+	    "\"o\":{\"k\":1},\"a\":[1],\"t\":\"2026-11-22T10:00:00+08:00\","
+	    "\"tn\":1767225600,\"bad\":\"yesterday\",\"e\":\"\"}";
+	jv o;
+	const char *s = NULL;
+	int64_t i = 0;
+	double d = 0;
+	int b = 0;
+	jv v;
+
+	o = sl_parse(obj, sizeof obj - 1);
+	ok(jv_get_kind(o) == JV_KIND_OBJECT, "parsed the test object");
+	is_int(sl_get_str(o, "s", &s), 1, "string as string");
+	is_str(s, "str", "string value");
+	is_int(sl_get_str(o, "i", &s), -1, "number as string: wrong kind");
+	is_int(sl_get_str(o, "missing", &s), 0, "absent field");
+	is_int(sl_get_str(o, "n", &s), 0, "null counts as absent");
+	is_int(sl_get_int(o, "i", &i), 1, "integer");
+	is_int(i, 42, "integer value");
+	is_int(sl_get_int(o, "f", &i), -1, "fraction is not an integer");
+	is_int(sl_get_int(o, "big", &i), -1, "beyond 2^53 refused, not rounded");
+	is_int(sl_get_int(o, "neg", &i), 1, "negative group id");
+	is_int(i, -1001234567890LL, "negative id value");
+	is_int(sl_get_int(o, "is", &i), 1, "int64 min as a string");
+	ok(i == INT64_MIN, "int64 min value");
+	is_int(sl_get_int(o, "over", &i), -1, "int64 overflow as a string");
+	is_int(sl_get_int(o, "s", &i), -1, "non-numeric string");
+	is_int(sl_get_int(o, "o", &i), -1, "object as integer");
+	is_int(sl_get_num(o, "f", &d), 1, "number");
+	ok(d == 1.5, "number value");
+	is_int(sl_get_bool(o, "b", &b), 1, "boolean");
+	is_int(b, 1, "boolean value");
+	is_int(sl_get_bool(o, "i", &b), -1, "number as boolean");
+	is_int(sl_get_obj(o, "o", &v), 1, "object");
+	jv_free(v);
+	is_int(sl_get_obj(o, "a", &v), -1, "array as object");
+	is_int(sl_get_arr(o, "a", &v), 1, "array");
+	jv_free(v);
+	is_int(sl_get_id(o, "neg", &v), 1, "numeric id");
+	is_str(jv_string_value(v), "-1001234567890", "id printed without loss");
+	jv_free(v);
+	is_int(sl_get_id(o, "s", &v), 1, "string id");
+	jv_free(v);
+	is_int(sl_get_id(o, "e", &v), -1, "empty string id refused");
+	is_int(sl_get_id(o, "f", &v), -1, "fractional id refused");
+	is_int(sl_get_time(o, "t", &i), 1, "RFC 3339 time");
+	is_int(i, 1763776800, "time with offset in UTC seconds");
+	is_int(sl_get_time(o, "tn", &i), 1, "Unix seconds time");
+	is_int(sl_get_time(o, "bad", &i), -1, "bad time");
+	/* Getters on something that is not an object never abort. */
+	is_int(sl_get_str(jv_null(), "s", &s), 0, "getter on null");
+	v = jv_array();
+	is_int(sl_get_int(v, "i", &i), 0, "getter on an array");
+	jv_free(v);
+	jv_free(o);
+
+	v = sl_id_jv(9007199254740991LL);
+	is_str(jv_string_value(v), "9007199254740991", "2^53-1 as a string");
+	jv_free(v);
+	v = sl_id_jv(INT64_MAX);
+	is_str(jv_string_value(v), "9223372036854775807", "int64 max as a string");
+	jv_free(v);
+	v = sl_set(jv_null(), "k", jv_true());
+	ok(!jv_is_valid(v), "sl_set on a non-object is invalid, not an abort");
+	jv_free(v);
+	v = sl_parse("{\"a\":1} 2", 9);
+	ok(!jv_is_valid(v), "two values refused");
+	jv_free(v);
+	v = sl_parse("", 0);
+	ok(!jv_is_valid(v), "empty input refused");
+	jv_free(v);
+}
+
+static void
+emit_full(void)
+{
+	sl_init("unit");
+	if (!freopen("/dev/full", "w", stdout))
+		_exit(99);
+	sl_emit(jv_parse("{\"type\":\"x\"}"));
+	sl_emit(jv_parse("{\"type\":\"y\"}"));
+	_exit(sl_out_close());
+}
+
+static void
+test_writer(void)
+{
+	const char *err;
+	pid_t pid;
+	int st;
+
+	capture_stderr();
+	fflush(stdout);
+	if ((pid = fork()) == 0)
+		emit_full();
+	waitpid(pid, &st, 0);
+	err = release_stderr();
+	is_int(WEXITSTATUS(st), SL_EX_IOERR, "write to /dev/full gives 74");
+	is_str(err, "unit: error writing stdout: No space left on device\n",
+	    "reported once");
+}
+
+int
+main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 2;
+	snprintf(errpath, sizeof errpath, "%s/err", tmpdir);
+	sl_init("unit");
+	test_reader();
+	test_long_lines();
+	test_getters();
+	test_writer();
+	unlink(errpath);
+	{
+		char p[300];
+
+		snprintf(p, sizeof p, "%s/in", tmpdir);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+	return done_testing();
+}
