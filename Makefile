@@ -107,7 +107,7 @@ fuzz:
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 			-o build/fuzz/tests/fuzz/$$n $$f build/fuzz/lib/libsalesline.a $(LDLIBS_SL) || exit 1; \
 		mkdir -p build/fuzz/corpus/$$n; \
-		build/fuzz/tests/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		build/fuzz/tests/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -close_fd_mask=2 \
 			build/fuzz/corpus/$$n tests/fuzz/seed/$$n || exit 1; \
 	done
 

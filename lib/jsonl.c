@@ -2,8 +2,8 @@
  * jsonl.c: the JSON-lines reader and writer, and type-checked getters.
  *
  * The reader keeps its own buffer (no stdio line limits, NUL bytes kept),
- * parses each line with a fresh libjq parser so an error in one line never
- * affects the next, and skips lines longer than SL_LINE_MAX without
+ * parses each line on its own so an error in one line never affects the
+ * next, and skips lines longer than SL_LINE_MAX without
  * storing them.  Messages never quote the line itself: it may be huge, or
  * somebody's personal data.
  */
@@ -237,35 +237,379 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * A strict RFC 8259 parser that builds jv values.  libjq 1.6's own parser
+ * leaks memory on some malformed input (two strings in a row, for one), so
+ * hostile lines never reach it.  Strings go through jv_string_sized, which
+ * replaces invalid UTF-8 with U+FFFD; a lone \u surrogate becomes U+FFFD.
+ */
+#define PARSE_DEPTH 256
+
+struct parser {
+	const char *s, *end, *p;
+	const char *err;
+	int depth;
+	char *scratch;		/* unescaped string bytes */
+	size_t cap;
+};
+
+static jv parse_value(struct parser *ps);
+
+static void
+skip_ws(struct parser *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
+	    *ps->p == '\n' || *ps->p == '\r'))
+		ps->p++;
+}
+
+static jv
+fail(struct parser *ps, const char *msg)
+{
+	if (!ps->err)
+		ps->err = msg;
+	return jv_invalid();
+}
+
+static void
+scratch_put(struct parser *ps, size_t *n, const char *b, size_t k)
+{
+	if (k == 0)
+		return;
+	if (*n + k > ps->cap) {
+		while (*n + k > ps->cap)
+			ps->cap = ps->cap ? 2 * ps->cap : 256;
+		ps->scratch = sl_realloc(ps->scratch, ps->cap);
+	}
+	memcpy(ps->scratch + *n, b, k);
+	*n += k;
+}
+
+static int
+hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t
+utf8_put(char *b, unsigned c)
+{
+	if (c < 0x80) {
+		b[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		b[0] = (char)(0xc0 | c >> 6);
+		b[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		b[0] = (char)(0xe0 | c >> 12);
+		b[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		b[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	b[0] = (char)(0xf0 | c >> 18);
+	b[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	b[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	b[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* At the opening quote. */
+static jv
+parse_string(struct parser *ps)
+{
+	const char *run;
+	size_t n = 0;
+
+	run = ++ps->p;
+	for (;;) {
+		const char *q = ps->p;
+		unsigned c, lo;
+		char u[4];
+
+		while (q < ps->end && *q != '"' && *q != '\\' &&
+		    (unsigned char)*q >= 0x20)
+			q++;
+		ps->p = q;
+		if (q >= ps->end)
+			return fail(ps, "unterminated string");
+		if ((unsigned char)*q < 0x20)
+			return fail(ps, "control character in a string");
+		if (*q == '"') {
+			jv v;
+
+			if (n == 0) {
+				v = jv_string_sized(run, (int)(q - run));
+			} else {
+				scratch_put(ps, &n, run, (size_t)(q - run));
+				v = jv_string_sized(ps->scratch, (int)n);
+			}
+			ps->p = q + 1;
+			return v;
+		}
+		/* A backslash. */
+		scratch_put(ps, &n, run, (size_t)(q - run));
+		if (q + 1 >= ps->end)
+			return fail(ps, "unterminated string");
+		switch (q[1]) {
+		case '"': case '\\': case '/':
+			scratch_put(ps, &n, q + 1, 1);
+			q += 2;
+			break;
+		case 'b': scratch_put(ps, &n, "\b", 1); q += 2; break;
+		case 'f': scratch_put(ps, &n, "\f", 1); q += 2; break;
+		case 'n': scratch_put(ps, &n, "\n", 1); q += 2; break;
+		case 'r': scratch_put(ps, &n, "\r", 1); q += 2; break;
+		case 't': scratch_put(ps, &n, "\t", 1); q += 2; break;
+		case 'u':
+			if (ps->end - q < 6 || hex4(q + 2, &c) < 0)
+				return fail(ps, "bad \\u escape");
+			q += 6;
+			if (c >= 0xd800 && c < 0xdc00 && ps->end - q >= 6 &&
+			    q[0] == '\\' && q[1] == 'u' && hex4(q + 2, &lo) == 0 &&
+			    lo >= 0xdc00 && lo < 0xe000) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				q += 6;
+			} else if (c >= 0xd800 && c < 0xe000) {
+				c = 0xfffd;
+			}
+			scratch_put(ps, &n, u, utf8_put(u, c));
+			break;
+		default:
+			ps->p = q;
+			return fail(ps, "bad escape in a string");
+		}
+		run = ps->p = q;
+	}
+}
+
+static jv
+parse_number(struct parser *ps)
+{
+	const char *q = ps->p;
+	char buf[64], *endp;
+	double d;
+
+	if (q < ps->end && *q == '-')
+		q++;
+	if (q < ps->end && *q == '0') {
+		q++;
+	} else if (q < ps->end && *q >= '1' && *q <= '9') {
+		while (q < ps->end && *q >= '0' && *q <= '9')
+			q++;
+	} else {
+		return fail(ps, "bad number");
+	}
+	if (q < ps->end && *q == '.') {
+		if (++q >= ps->end || *q < '0' || *q > '9')
+			return fail(ps, "bad number");
+		while (q < ps->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < ps->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < ps->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= ps->end || *q < '0' || *q > '9')
+			return fail(ps, "bad number");
+		while (q < ps->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if ((size_t)(q - ps->p) >= sizeof buf)
+		return fail(ps, "number too long");
+	memcpy(buf, ps->p, (size_t)(q - ps->p));
+	buf[q - ps->p] = '\0';
+	d = strtod(buf, &endp);
+	if (!isfinite(d))
+		return fail(ps, "number out of range");
+	ps->p = q;
+	return jv_number(d);
+}
+
+static jv
+parse_literal(struct parser *ps, const char *word, jv v)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) {
+		jv_free(v);
+		return fail(ps, "invalid literal");
+	}
+	ps->p += n;
+	return v;
+}
+
+static jv
+parse_array(struct parser *ps)
+{
+	jv a = jv_array();
+
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == ']') {
+		ps->p++;
+		return a;
+	}
+	for (;;) {
+		jv v = parse_value(ps);
+
+		if (!jv_is_valid(v)) {
+			jv_free(a);
+			return v;
+		}
+		a = jv_array_append(a, v);
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == ']') {
+			ps->p++;
+			return a;
+		}
+		jv_free(a);
+		return fail(ps, "expected ',' or ']'");
+	}
+}
+
+static jv
+parse_object(struct parser *ps)
+{
+	jv o = jv_object();
+
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		return o;
+	}
+	for (;;) {
+		jv k, v;
+
+		skip_ws(ps);
+		if (ps->p >= ps->end || *ps->p != '"') {
+			jv_free(o);
+			return fail(ps, "expected a string key");
+		}
+		k = parse_string(ps);
+		if (!jv_is_valid(k)) {
+			jv_free(o);
+			return k;
+		}
+		skip_ws(ps);
+		if (ps->p >= ps->end || *ps->p != ':') {
+			jv_free(k);
+			jv_free(o);
+			return fail(ps, "expected ':'");
+		}
+		ps->p++;
+		v = parse_value(ps);
+		if (!jv_is_valid(v)) {
+			jv_free(k);
+			jv_free(o);
+			return v;
+		}
+		o = jv_object_set(o, k, v);
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == '}') {
+			ps->p++;
+			return o;
+		}
+		jv_free(o);
+		return fail(ps, "expected ',' or '}'");
+	}
+}
+
+static jv
+parse_value(struct parser *ps)
+{
+	jv v;
+
+	skip_ws(ps);
+	if (ps->p >= ps->end)
+		return fail(ps, "unexpected end of input");
+	if (ps->depth >= PARSE_DEPTH)
+		return fail(ps, "nested too deeply");
+	switch (*ps->p) {
+	case '{':
+		ps->depth++;
+		v = parse_object(ps);
+		ps->depth--;
+		return v;
+	case '[':
+		ps->depth++;
+		v = parse_array(ps);
+		ps->depth--;
+		return v;
+	case '"':
+		return parse_string(ps);
+	case 't':
+		return parse_literal(ps, "true", jv_true());
+	case 'f':
+		return parse_literal(ps, "false", jv_false());
+	case 'n':
+		return parse_literal(ps, "null", jv_null());
+	default:
+		return parse_number(ps);
+	}
+}
+
 jv
 sl_parse(const char *buf, size_t len)
 {
-	struct jv_parser *p;
-	jv v, extra;
+	struct parser ps = { 0 };
+	jv v;
 
 	if (len > SL_LINE_MAX)
 		return jv_invalid_with_msg(jv_string("value too long"));
-	p = jv_parser_new(0);
-	jv_parser_set_buf(p, buf, (int)len, 0);
-	v = jv_parser_next(p);
-	if (jv_is_valid(v)) {
-		extra = jv_parser_next(p);
-		if (jv_is_valid(extra)) {
-			jv_free(extra);
-			jv_free(v);
-			v = jv_invalid_with_msg(jv_string(
-			    "more than one JSON value on the line"));
-		} else if (jv_invalid_has_msg(jv_copy(extra))) {
-			jv_free(v);
-			v = extra;
-		} else {
-			jv_free(extra);
+	ps.s = ps.p = buf;
+	ps.end = buf + len;
+	/* A UTF-8 byte order mark is tolerated. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		ps.p += 3;
+	skip_ws(&ps);
+	if (ps.p == ps.end) {
+		v = jv_invalid();
+		ps.err = "no JSON value";
+	} else {
+		v = parse_value(&ps);
+		if (jv_is_valid(v)) {
+			skip_ws(&ps);
+			if (ps.p != ps.end) {
+				jv_free(v);
+				v = fail(&ps, "unexpected data after the value");
+			}
 		}
-	} else if (!jv_invalid_has_msg(jv_copy(v))) {
-		jv_free(v);
-		v = jv_invalid_with_msg(jv_string("no JSON value"));
 	}
-	jv_parser_free(p);
+	free(ps.scratch);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return jv_invalid_with_msg(jv_string_fmt("%s at column %ld",
+		    ps.err, (long)(ps.p - ps.s) + 1));
+	}
 	return v;
 }
 

@@ -251,7 +251,7 @@ test_getters(void)
 	is_int(sl_get_id(o, "e", &v), -1, "empty string id refused");
 	is_int(sl_get_id(o, "f", &v), -1, "fractional id refused");
 	is_int(sl_get_time(o, "t", &i), 1, "RFC 3339 time");
-	is_int(i, 1763776800, "time with offset in UTC seconds");
+	is_int(i, 1795312800, "time with offset in UTC seconds");
 	is_int(sl_get_time(o, "tn", &i), 1, "Unix seconds time");
 	is_int(sl_get_time(o, "bad", &i), -1, "bad time");
 	/* Getters on something that is not an object never abort. */
@@ -276,6 +276,77 @@ test_getters(void)
 	v = sl_parse("", 0);
 	ok(!jv_is_valid(v), "empty input refused");
 	jv_free(v);
+}
+
+/* sl_parse(text) dumped back compactly, or "!" and the error. */
+static void
+parse_is(const char *in, const char *want)
+{
+	jv v = sl_parse(in, strlen(in));
+	char got[512];
+
+	if (jv_is_valid(v)) {
+		jv d = jv_dump_string(v, 0);
+
+		snprintf(got, sizeof got, "%s", jv_string_value(d));
+		jv_free(d);
+	} else {
+		jv m = jv_invalid_get_msg(v);
+
+		snprintf(got, sizeof got, "!%s", jv_get_kind(m) ==
+		    JV_KIND_STRING ? jv_string_value(m) : "?");
+		jv_free(m);
+	}
+	is_str(got, want, in);
+}
+
+static void
+test_parser(void)
+{
+	char deep[1200];
+	int i;
+
+	parse_is("{\"a\":[1,2.5,-3e2,true,false,null,\"x\"]}",
+	    "{\"a\":[1,2.5,-300,true,false,null,\"x\"]}");
+	parse_is(" {\"k\" : \"v\" } \r", "{\"k\":\"v\"}");
+	parse_is("{\"e\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+	    "{\"e\":\"\\\"\\\\/\\b\\f\\n\\r\\t\"}");
+	parse_is("{\"u\":\"\\u041f\\u0440\\u0438\"}", "{\"u\":\"\xd0\x9f\xd1\x80\xd0\xb8\"}");
+	parse_is("{\"u\":\"\\ud83d\\ude00\"}", "{\"u\":\"\xf0\x9f\x98\x80\"}");
+	parse_is("{\"u\":\"\\ud83dx\"}", "{\"u\":\"\xef\xbf\xbdx\"}");
+	parse_is("{\"u\":\"\\u0000\"}", "{\"u\":\"\\u0000\"}");
+	parse_is("{\"u\":\"\xff\"}", "{\"u\":\"\xef\xbf\xbd\"}");
+	parse_is("{\"a\":1,\"a\":2}", "{\"a\":2}");
+	parse_is("{\"typ\"\"e\":1}", "!expected ':' at column 7");
+	parse_is("{\"a\":1,}", "!expected a string key at column 8");
+	parse_is("[1 2]", "!expected ',' or ']' at column 4");
+	parse_is("{\"a\":01}", "!expected ',' or '}' at column 7");
+	parse_is("{\"a\":1.}", "!bad number at column 6");
+	parse_is("{\"a\":-}", "!bad number at column 6");
+	parse_is("{\"a\":1e999}", "!number out of range at column 6");
+	parse_is("{\"a\":tru}", "!invalid literal at column 6");
+	parse_is("{\"a\":\"x", "!unterminated string at column 8");
+	parse_is("{\"a\":\"\\x\"}", "!bad escape in a string at column 7");
+	parse_is("{\"a\":\"\\u12\"}", "!bad \\u escape at column 7");
+	parse_is("{\"a\":\"\t\"}", "!control character in a string at column 7");
+	parse_is("{} x", "!unexpected data after the value at column 4");
+	parse_is("   ", "!no JSON value at column 4");
+	parse_is("NaN", "!bad number at column 1");
+	for (i = 0; i < 300; i++)
+		deep[i] = '[';
+	deep[300] = '\0';
+	parse_is(deep, "!nested too deeply at column 257");
+	for (i = 0; i < 200; i++) {
+		deep[i] = '[';
+		deep[200 + i] = ']';
+	}
+	deep[400] = '\0';
+	{
+		jv v = sl_parse(deep, 400);
+
+		ok(jv_is_valid(v), "200 levels of nesting are fine");
+		jv_free(v);
+	}
 }
 
 static void
@@ -317,6 +388,7 @@ main(void)
 	test_reader();
 	test_long_lines();
 	test_getters();
+	test_parser();
 	test_writer();
 	unlink(errpath);
 	{
