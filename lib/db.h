@@ -37,7 +37,7 @@ struct sl_db;
  * $SALESLINE_HOME/sql), each exactly once and recorded in
  * schema_migrations; two processes opening a fresh ledger at once are
  * safe.  SQLite files are created (with their directory), in WAL mode with
- * a busy timeout.  Returns NULL and a message in *err (to free) on failure;
+ * a busy timeout ($SALESLINE_DB_BUSY_MS, default 5000).  Returns NULL and a message in *err (to free) on failure;
  * *temporary is set when it is worth retrying.
  */
 struct sl_db *sl_db_open(const char *url, const char *sqldir, char **err,
@@ -64,6 +64,8 @@ int sl_db_pending(struct sl_db *db, const char *sqldir);
 
 /* "sqlite" or "postgres". */
 const char *sl_db_engine(const struct sl_db *db);
+/* The names of the ledger's tables, sorted (a jv array), or invalid. */
+jv sl_db_tables(struct sl_db *db);
 
 /* Runs one statement; returns the number of rows changed, or -1. */
 long sl_db_exec(struct sl_db *db, const char *sql, jv params);
@@ -80,7 +82,13 @@ int sl_db_exec_script(struct sl_db *db, const char *sql);
  * taken at once, so two workers never pick the same row).  sl_db_claim
  * runs a SELECT inside such a transaction and returns its rows, appending
  * FOR UPDATE SKIP LOCKED on PostgreSQL so concurrent workers skip each
- * other's rows; the caller updates the rows and commits.
+ * other's rows; the caller updates the rows and commits.  The SELECT may
+ * end with ORDER BY and LIMIT but not with a locking clause of its own.
+ *
+ * A failed sl_db_commit leaves no transaction open (it was rolled back).
+ * After a failed statement inside a transaction, roll back: PostgreSQL
+ * refuses everything else until then.  sl_db_rollback when nothing is open
+ * is harmless.
  */
 int sl_db_begin(struct sl_db *db);
 int sl_db_begin_claim(struct sl_db *db);

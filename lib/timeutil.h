@@ -36,7 +36,7 @@ struct sl_tm {
 int64_t sl_days_from_civil(int year, int mon, int mday);
 void sl_civil_from_days(int64_t days, int *year, int *mon, int *mday);
 
-/* The instants RFC 3339 can write: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+/* What RFC 3339 can write: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
 #define SL_TIME_MIN INT64_C(-62167219200)
 #define SL_TIME_MAX INT64_C(253402300799)
 

@@ -179,6 +179,7 @@ for_each_db() {
 			_show "$T/pg.err" psql
 		fi
 	else
+		_prefix=
 		skip "PostgreSQL runs of this test" "TEST_PG_DSN is not set"
 	fi
 	_prefix=
