@@ -691,9 +691,165 @@ sl_jsonl_loop(FILE *f, const char *name, sl_record_fn *fn, void *ctx)
 	return st;
 }
 
-/* Output. */
+/*
+ * Output.  The writer formats into one buffer and writes it with one
+ * fwrite: libjq's jv_dump_string builds a jv string token by token and
+ * costs three times the parse.  Object keys keep their insertion order, as
+ * jq prints them; numbers are printed exactly (integers in full, others
+ * with the fewest digits that read back the same); non-finite numbers
+ * become null.
+ */
+
+struct dbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+dput(struct dbuf *b, const char *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		while (b->len + n > b->cap)
+			b->cap = b->cap ? 2 * b->cap : 4096;
+		b->s = sl_realloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+}
+
+static void
+dump_number(struct dbuf *b, double d)
+{
+	char buf[40];
+	int n, prec;
+
+	if (!isfinite(d)) {
+		dput(b, "null", 4);
+		return;
+	}
+	if (d == floor(d) && d > -1e17 && d < 1e17) {
+		n = snprintf(buf, sizeof buf, "%lld", (long long)d);
+	} else {
+		for (prec = 15; prec < 17; prec++) {
+			n = snprintf(buf, sizeof buf, "%.*g", prec, d);
+			if (strtod(buf, NULL) == d)
+				break;
+		}
+		n = snprintf(buf, sizeof buf, "%.*g", prec, d);
+	}
+	dput(b, buf, (size_t)n);
+}
+
+static void
+dump_string(struct dbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	dput(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		size_t k = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		dput(b, s + run, i - run);
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			k = 6;
+		}
+		dput(b, esc, k);
+	}
+	dput(b, s + run, n - run);
+	dput(b, "\"", 1);
+}
+
+/* Borrows v. */
+static void
+dump_value(struct dbuf *b, jv v)
+{
+	int i, n, first;
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_NULL:
+	case JV_KIND_INVALID:
+		dput(b, "null", 4);
+		break;
+	case JV_KIND_TRUE:
+		dput(b, "true", 4);
+		break;
+	case JV_KIND_FALSE:
+		dput(b, "false", 5);
+		break;
+	case JV_KIND_NUMBER:
+		dump_number(b, jv_number_value(v));
+		break;
+	case JV_KIND_STRING:
+		dump_string(b, jv_string_value(v),
+		    (size_t)jv_string_length_bytes(jv_copy(v)));
+		break;
+	case JV_KIND_ARRAY:
+		dput(b, "[", 1);
+		n = jv_array_length(jv_copy(v));
+		for (i = 0; i < n; i++) {
+			jv e = jv_array_get(jv_copy(v), i);
+
+			if (i)
+				dput(b, ",", 1);
+			dump_value(b, e);
+			jv_free(e);
+		}
+		dput(b, "]", 1);
+		break;
+	case JV_KIND_OBJECT:
+		dput(b, "{", 1);
+		first = 1;
+		for (i = jv_object_iter(v); jv_object_iter_valid(v, i);
+		    i = jv_object_iter_next(v, i)) {
+			jv k = jv_object_iter_key(v, i);
+			jv e = jv_object_iter_value(v, i);
+
+			if (!first)
+				dput(b, ",", 1);
+			first = 0;
+			dump_value(b, k);
+			dput(b, ":", 1);
+			dump_value(b, e);
+			jv_free(k);
+			jv_free(e);
+		}
+		dput(b, "}", 1);
+		break;
+	}
+}
+
+char *
+sl_json_dump(jv v, size_t *len)
+{
+	struct dbuf b = { 0 };
+
+	dump_value(&b, v);
+	dput(&b, "", 1);
+	if (len)
+		*len = b.len - 1;
+	return b.s;
+}
 
 static int out_failed;
+static struct dbuf outbuf;
 
 static void
 out_error(void)
@@ -706,21 +862,23 @@ out_error(void)
 int
 sl_emit(jv rec)
 {
-	jv s;
-	const char *p;
-	size_t n;
-
 	if (out_failed) {
 		jv_free(rec);
 		return -1;
 	}
-	s = jv_dump_string(rec, 0);
-	p = jv_string_value(s);
-	n = (size_t)jv_string_length_bytes(jv_copy(s));
-	if (fwrite(p, 1, n, stdout) != n || putchar('\n') == EOF ||
+	outbuf.len = 0;
+	dump_value(&outbuf, rec);
+	dput(&outbuf, "\n", 1);
+	jv_free(rec);
+	if (fwrite(outbuf.s, 1, outbuf.len, stdout) != outbuf.len ||
 	    fflush(stdout) == EOF)
 		out_error();
-	jv_free(s);
+	/* Do not keep a huge buffer around after one huge record. */
+	if (outbuf.cap > 1024 * 1024) {
+		free(outbuf.s);
+		outbuf.s = NULL;
+		outbuf.len = outbuf.cap = 0;
+	}
 	return out_failed ? -1 : 0;
 }
 
@@ -733,6 +891,9 @@ sl_out_status(void)
 int
 sl_out_close(void)
 {
+	free(outbuf.s);
+	outbuf.s = NULL;
+	outbuf.len = outbuf.cap = 0;
 	if (!out_failed && (fflush(stdout) == EOF || ferror(stdout)))
 		out_error();
 	if (fclose(stdout) == EOF && !out_failed)

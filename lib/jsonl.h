@@ -60,6 +60,8 @@ int sl_jsonl_loop(FILE *f, const char *name, sl_record_fn *fn, void *ctx);
  * sl_out_close() flushes and closes stdout and reports a late error.
  */
 int sl_emit(jv rec);
+/* v as compact JSON text (borrows v); a new string, its length in *len. */
+char *sl_json_dump(jv v, size_t *len);
 int sl_out_status(void);
 int sl_out_close(void);
 

@@ -503,7 +503,11 @@ sl_env_int(const char *name, long long def, long long min, long long max)
 	return n;
 }
 
-/* The directory above the running executable that holds sql/, if any. */
+/*
+ * The directory above the running executable that holds sql/ (a source
+ * or build tree), or PREFIX/share/salesline above PREFIX/bin (an install,
+ * wherever it was moved).
+ */
 static char *
 home_from_exe(void)
 {
@@ -523,6 +527,13 @@ home_from_exe(void)
 		if ((size_t)snprintf(probe, sizeof probe, "%s/sql/sqlite", path)
 		    < sizeof probe && access(probe, F_OK) == 0)
 			return sl_strdup(path);
+		/* An installed tree: PREFIX/bin/tool, PREFIX/share/salesline. */
+		if ((size_t)snprintf(probe, sizeof probe,
+		    "%s/share/salesline/sql/sqlite", path) < sizeof probe &&
+		    access(probe, F_OK) == 0) {
+			probe[strlen(probe) - strlen("/sql/sqlite")] = '\0';
+			return sl_strdup(probe);
+		}
 	}
 	return NULL;
 }

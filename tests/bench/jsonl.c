@@ -2,6 +2,7 @@
  * Benchmark helper for the JSON-lines reader and writer.
  *
  *	jsonl gen MB	writes MB megabytes of Telegram-sized update records
+ *	jsonl read	reads records from stdin through sl_reader only
  *	jsonl copy	reads records from stdin and writes them to stdout
  *			through sl_reader and sl_emit (what every tool does)
  */
@@ -49,6 +50,15 @@ gen(long mb)
 }
 
 static int
+drop_rec(struct sl_reader *r, jv rec, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+	jv_free(rec);
+	return 0;
+}
+
+static int
 copy_rec(struct sl_reader *r, jv rec, void *ctx)
 {
 	(void)r;
@@ -70,6 +80,8 @@ main(int argc, char **argv)
 			st = SL_EX_IOERR;
 		return st;
 	}
-	fprintf(stderr, "usage: jsonl gen MB | jsonl copy\n");
+	if (argc == 2 && strcmp(argv[1], "read") == 0)
+		return sl_jsonl_loop(stdin, "stdin", drop_rec, NULL);
+	fprintf(stderr, "usage: jsonl gen MB | jsonl read | jsonl copy\n");
 	return SL_EX_USAGE;
 }

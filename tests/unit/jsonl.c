@@ -350,6 +350,36 @@ test_parser(void)
 }
 
 static void
+dump_is(jv v, const char *want, const char *name)
+{
+	size_t n;
+	char *got = sl_json_dump(v, &n);
+
+	is_str(got, want, name);
+	is_int((long long)n, (long long)strlen(want), "length of the dump");
+	free(got);
+	jv_free(v);
+}
+
+static void
+test_dump(void)
+{
+	static const char in[] = "{\"z\":1,\"a\":[0.1,1e20,-0.0,1.5e-7,"
+	    "-1001234567890,1767225600,3.141592653589793],"
+	    "\"s\":\"q\\\"b\\\\n\\nt\\tc\\u0001d\\u007f\xd0\x9f\"}";
+	jv v = sl_parse(in, sizeof in - 1);
+
+	dump_is(v, "{\"z\":1,\"a\":[0.1,1e+20,0,1.5e-07,-1001234567890,"
+	    "1767225600,3.141592653589793],\"s\":\"q\\\"b\\\\n\\nt\\tc"
+	    "\\u0001d\\u007f\xd0\x9f\"}",
+	    "keys in insertion order, exact numbers, escapes");
+	dump_is(jv_number(0.0 / 0.0), "null", "NaN is written as null");
+	dump_is(jv_array(), "[]", "empty array");
+	dump_is(jv_object(), "{}", "empty object");
+	dump_is(jv_string_sized("a\0b", 3), "\"a\\u0000b\"", "NUL escaped");
+}
+
+static void
 emit_full(void)
 {
 	sl_init("unit");
@@ -389,6 +419,7 @@ main(void)
 	test_long_lines();
 	test_getters();
 	test_parser();
+	test_dump();
 	test_writer();
 	unlink(errpath);
 	{
