@@ -121,7 +121,8 @@ install: all
 lint:
 	@sh tests/deps --lint
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
-	shellcheck -s sh $(SCRIPTS) tests/run tests/deps tests/lib.sh tests/*.t .ci/run
+	shellcheck -S warning -s sh $(SCRIPTS) tests/run tests/deps tests/lib.sh tests/*.t tests/bench/run
+	shellcheck -S warning .ci/run
 
 clean:
 	rm -rf build lib/*.o lib/*.d lib/*.a $(BINS) bin/*.d tests/unit/*.d \
