@@ -177,24 +177,29 @@ sl_db_engine(const struct sl_db *db)
 }
 
 jv
-sl_db_tables(struct sl_db *db)
+sl_db_column(struct sl_db *db, const char *sql, jv params, const char *col)
 {
-	jv rows, names;
+	jv rows, out;
 	int i, len;
 
-	rows = sl_db_query(db, db->ops->list_tables, jv_null());
+	rows = sl_db_query(db, sql, params);
 	if (!jv_is_valid(rows))
 		return rows;
-	names = jv_array();
+	out = jv_array();
 	len = jv_array_length(jv_copy(rows));
 	for (i = 0; i < len; i++) {
 		jv row = jv_array_get(jv_copy(rows), i);
 
-		names = jv_array_append(names, jv_object_get(row,
-		    jv_string("name")));
+		out = jv_array_append(out, jv_object_get(row, jv_string(col)));
 	}
 	jv_free(rows);
-	return names;
+	return out;
+}
+
+jv
+sl_db_tables(struct sl_db *db)
+{
+	return sl_db_column(db, db->ops->list_tables, jv_null(), "name");
 }
 
 const char *
@@ -558,28 +563,15 @@ migrations_list(struct sl_db *db, const char *sqldir, struct migration **out,
 static jv
 migrations_applied(struct sl_db *db)
 {
-	jv rows, out;
-	int has, i, len;
+	int has;
 
 	has = db->ops->has_migrations(db);
 	if (has < 0)
 		return jv_invalid();
 	if (has == 0)
 		return jv_array();
-	rows = sl_db_query(db, "SELECT version FROM schema_migrations",
-	    jv_null());
-	if (!jv_is_valid(rows))
-		return rows;
-	out = jv_array();
-	len = jv_array_length(jv_copy(rows));
-	for (i = 0; i < len; i++) {
-		jv row = jv_array_get(jv_copy(rows), i);
-
-		out = jv_array_append(out, jv_object_get(row,
-		    jv_string("version")));
-	}
-	jv_free(rows);
-	return out;
+	return sl_db_column(db, "SELECT version FROM schema_migrations",
+	    jv_null(), "version");
 }
 
 static int

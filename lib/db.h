@@ -73,6 +73,8 @@ long sl_db_exec(struct sl_db *db, const char *sql, jv params);
 jv sl_db_query(struct sl_db *db, const char *sql, jv params);
 /* The first row, null when there is none, invalid on error. */
 jv sl_db_query1(struct sl_db *db, const char *sql, jv params);
+/* One column of every row, as an array; invalid on error. */
+jv sl_db_column(struct sl_db *db, const char *sql, jv params, const char *col);
 /* Runs a script of several statements without parameters. */
 int sl_db_exec_script(struct sl_db *db, const char *sql);
 
