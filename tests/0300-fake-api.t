@@ -60,7 +60,7 @@ check_json "rules are accepted" '{"ok":true,"added":1,"rules":1}' \
 req "rule: status 429" 429 -d 'chat_id=1&text=hi' "$U/bot$TOKEN/sendMessage"
 check_grep "rule: Retry-After header" '^Retry-After: 2' "$T/hdrs"
 check_json "rule: body" '{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 2","parameters":{"retry_after":2}}' "$T/body"
-req "rule with times 1 is used up: the API answers again" 404 \
+req "rule with times 1 is used up: the API answers again (chat not found)" 400 \
 	-d 'chat_id=1&text=hi' "$U/bot$TOKEN/sendMessage"
 req "rule: method must match" 200 "$U/bot$TOKEN/getMe"
 
@@ -75,7 +75,7 @@ check_exit "GET /_fake/rules lists them in order" 0 \
 rules '{"path":"/bot*/sendMessage","json":{"chat_id":"42"},"status":403}'
 req "json match: the rule applies only to its chat" 403 \
 	-d 'chat_id=42&text=x' "$U/bot$TOKEN/sendMessage"
-req "json match: other chats go to the API" 404 \
+req "json match: other chats go to the API (chat not found)" 400 \
 	-d 'chat_id=43&text=x' "$U/bot$TOKEN/sendMessage"
 
 printf '{"path":"/x","status":"soon"}\n' | curl -s -o "$T/bad" \

@@ -160,6 +160,24 @@ fake_notify(void)
 	pthread_cond_broadcast(&cond);
 }
 
+void
+fake_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void
+fake_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+int
+fake_stopping(void)
+{
+	return atomic_load(&stopping);
+}
+
 jv
 fake_own(jv v)
 {
@@ -504,7 +522,46 @@ fail:
 	return NULL;
 }
 
-/* Does obj contain every field of want with an equal value? Borrows. */
+/*
+ * An integral number and a string of the same decimal digits are equal
+ * here: IDs arrive both ways (chat_id 42 in JSON, "42" in a form), and a
+ * rule should not depend on how a client spelled it.  Consumes both.
+ */
+static int
+loose_equal(jv a, jv b)
+{
+	jv num, str;
+	char buf[32];
+	double d;
+	int eq;
+
+	if (jv_get_kind(a) == JV_KIND_NUMBER &&
+	    jv_get_kind(b) == JV_KIND_STRING) {
+		num = a;
+		str = b;
+	} else if (jv_get_kind(a) == JV_KIND_STRING &&
+	    jv_get_kind(b) == JV_KIND_NUMBER) {
+		num = b;
+		str = a;
+	} else {
+		return jv_equal(a, b);
+	}
+	d = jv_number_value(num);
+	eq = 0;
+	if (d == (double)(long long)d && d > -9007199254740992.0 &&
+	    d < 9007199254740992.0) {
+		snprintf(buf, sizeof buf, "%lld", (long long)d);
+		eq = strcmp(buf, jv_string_value(str)) == 0;
+	}
+	jv_free(num);
+	jv_free(str);
+	return eq;
+}
+
+/*
+ * Does obj contain every field of want with an equal value (loose_equal
+ * at the top level)?  Borrows.
+ */
 static int
 contains(jv obj, jv want)
 {
@@ -525,7 +582,7 @@ contains(jv obj, jv want)
 			jv_free(w);
 			ok = 0;
 		} else {
-			ok = jv_equal(got, w);
+			ok = loose_equal(got, w);
 		}
 	}
 	return ok;

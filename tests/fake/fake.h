@@ -110,12 +110,26 @@ jv fake_own(jv v);
 long long fake_now_ms(void);
 /*
  * Waits up to ms for fake_notify(), releasing the state lock meanwhile
- * (only from handle()).  Returns 0 when notified (or woken spuriously:
- * check the condition again), 1 on timeout, -1 when the emulator is
- * shutting down (answer at once).  Rules and other requests may have
- * changed the state meanwhile.
+ * (from handle(), or from a module's thread between fake_lock and
+ * fake_unlock).  Returns 0 when notified (or woken spuriously: check the
+ * condition again), 1 on timeout, -1 when the emulator is shutting down
+ * (answer at once).  Rules and other requests may have changed the state
+ * meanwhile.
  */
 int fake_wait(long ms);
 void fake_notify(void);
+
+/*
+ * A module's own threads (a generator, a webhook delivery) take the state
+ * lock with fake_lock before touching module state, and must not hold it
+ * while they do anything slow (an HTTP request).  handle(), reset() and
+ * cleanup() must not call them: the first two already hold the lock, and
+ * cleanup() runs after the server stopped, without it, so it may take it
+ * to stop its threads and then join them.  fake_stopping() is 1 once the
+ * emulator is shutting down; it needs no lock.
+ */
+void fake_lock(void);
+void fake_unlock(void);
+int fake_stopping(void);
 
 #endif
