@@ -99,7 +99,7 @@ demo: deps all
 FUZZ_SECONDS ?= 60
 fuzz:
 	@sh tests/deps --fuzz
-	$(MAKE) O=build/fuzz CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer' build/fuzz/lib/libsalesline.a
+	$(MAKE) O=build/fuzz CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' build/fuzz/lib/libsalesline.a
 	@mkdir -p build/fuzz/tests/fuzz
 	for f in tests/fuzz/*.c; do \
 		n=$$(basename $$f .c); \

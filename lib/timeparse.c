@@ -812,6 +812,8 @@ days_in(int y, int m)
 	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
 
+	if (m < 1 || m > 12)
+		return 0;	/* no such month: no day fits */
 	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
 		return 29;
 	return dm[m - 1];
@@ -1905,6 +1907,10 @@ resolve(const struct frame *f, int64_t now, const struct sl_zone *z,
 		while (m > 12) {
 			m -= 12;
 			y++;
+		}
+		while (m < 1) {
+			m += 12;
+			y--;
 		}
 		d = L.mday < days_in(y, m) ? L.mday : days_in(y, m);
 		day = sl_days_from_civil(y, m, d) + f->rel_days;
