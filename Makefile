@@ -28,7 +28,10 @@ override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L \
 	-Ilib -I/usr/include/postgresql -MMD -MP \
 	-DSL_SHAREDIR=\"$(SHAREDIR)\"
 LDLIBS_SL = -Wl,--as-needed -lcurl -ljq -lsqlite3 -lpq -lm
-LDLIBS_FAKE = -lmicrohttpd
+LDLIBS_MHD = -lmicrohttpd
+
+# Commands that serve HTTP.
+$(O)/bin/tg-webhook: LDLIBS_SL += $(LDLIBS_MHD)
 
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -74,7 +77,7 @@ $(O)/tests/bench/%: tests/bench/%.c $(LIB_A)
 $(FAKE): $(FAKE_SRC) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/fake $(LDFLAGS) -o $@ $(FAKE_SRC) $(LIB_A) \
-		$(LDLIBS_FAKE) $(LDLIBS_SL)
+		$(LDLIBS_MHD) $(LDLIBS_SL)
 
 tests-build: $(BINS) $(UNITS) $(FAKE)
 

@@ -431,6 +431,15 @@ sl_db_rollback(struct sl_db *db)
 	return rc;
 }
 
+int
+sl_db_trylock(struct sl_db *db, const char *name)
+{
+	db_clear(db);
+	if (name == NULL || *name == '\0')
+		return sl_db_fail(db, 0, SL_EX_SOFTWARE, "a lock needs a name");
+	return db->ops->trylock(db, name);
+}
+
 jv
 sl_db_claim(struct sl_db *db, const char *select_sql, jv params)
 {

@@ -98,6 +98,18 @@ jv sl_db_claim(struct sl_db *db, const char *select_sql, jv params);
 int sl_db_commit(struct sl_db *db);
 int sl_db_rollback(struct sl_db *db);
 
+/*
+ * A named lock between processes, held until sl_db_close: one tg-fetch
+ * per bot, say.  Returns 1 when acquired (or already held by this
+ * handle), 0 when another process holds it, -1 on error.  PostgreSQL: a
+ * session advisory lock on a hash of the name (a handle holding one never
+ * reconnects silently, since that would drop the lock: the next statement
+ * fails, temporary).  SQLite: flock(2) on the file "<ledger>.<name>.lock"
+ * beside the ledger (characters other than [A-Za-z0-9._-] in the name
+ * become '_'); an in-memory ledger always succeeds.
+ */
+int sl_db_trylock(struct sl_db *db, const char *name);
+
 const char *sl_db_error(const struct sl_db *db);
 int sl_db_temporary(const struct sl_db *db);
 /*

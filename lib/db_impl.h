@@ -55,6 +55,8 @@ struct sl_db_ops {
 	const char *begin_claim;
 	/* appended to a claiming SELECT, or "" */
 	const char *claim_suffix;
+	/* sl_db_trylock: 1 acquired, 0 held elsewhere, -1 after sl_db_fail */
+	int (*trylock)(struct sl_db *db, const char *name);
 	void (*close)(struct sl_db *db);
 };
 

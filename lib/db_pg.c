@@ -16,6 +16,7 @@
  * (statement timeout).  A lost connection is re-established once before
  * the next statement when no transaction was open.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,13 @@
 
 /* pg_advisory_xact_lock key serialising migrations: "SALE" */
 #define MIGRATE_LOCK "1396788293"
+/* first key of sl_db_trylock's two-key advisory locks: "SL" */
+#define NAMED_LOCK_CLASS 21324
+
+/* db->priv */
+struct pg {
+	int locks;		/* session locks held: never reconnect */
+};
 
 enum {
 	OID_BOOL = 16,
@@ -122,9 +130,11 @@ pg_connected(struct sl_db *db)
 {
 	char buf[512];
 
+	struct pg *pg = db->priv;
+
 	if (PQstatus(db->h) == CONNECTION_OK)
 		return 0;
-	if (!db->in_tx) {
+	if (!db->in_tx && !(pg && pg->locks)) {
 		PQreset(db->h);
 		if (PQstatus(db->h) == CONNECTION_OK)
 			return 0;
@@ -282,11 +292,44 @@ pg_begin_migrate(struct sl_db *db)
 	return 0;
 }
 
+/* A session advisory lock on (NAMED_LOCK_CLASS, FNV-1a of name). */
+static int
+pg_trylock(struct sl_db *db, const char *name)
+{
+	struct pg *pg = db->priv;
+	uint32_t h = 2166136261u;
+	const char *p;
+	jv row, v;
+	int got;
+
+	for (p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	row = sl_db_query1(db, "SELECT pg_try_advisory_lock(CAST($1 AS "
+	    "INTEGER), CAST($2 AS INTEGER)) AS ok",
+	    JV_ARRAY(jv_number(NAMED_LOCK_CLASS),
+	    jv_number((double)(int32_t)h)));
+	if (jv_get_kind(row) != JV_KIND_OBJECT) {
+		jv_free(row);
+		return -1;
+	}
+	v = jv_object_get(row, jv_string("ok"));
+	got = jv_get_kind(v) == JV_KIND_TRUE;
+	jv_free(v);
+	if (got) {
+		if (pg == NULL)
+			db->priv = pg = sl_calloc(1, sizeof *pg);
+		pg->locks++;
+	}
+	return got;
+}
+
 static void
 pg_close(struct sl_db *db)
 {
 	PQfinish(db->h);
 	db->h = NULL;
+	free(db->priv);
+	db->priv = NULL;
 }
 
 static void
@@ -316,6 +359,7 @@ static const struct sl_db_ops pg_ops = {
 	.script = pg_script,
 	.begin_claim = "BEGIN",
 	.claim_suffix = " FOR UPDATE SKIP LOCKED",
+	.trylock = pg_trylock,
 	.close = pg_close,
 };
 

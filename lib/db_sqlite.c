@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,9 +30,16 @@ struct sq_stmt {
 	sqlite3_stmt *st;
 };
 
+struct sq_lock {
+	char *name;
+	int fd;
+};
+
 struct sq {
 	struct sq_stmt cache[CACHE_N];
 	unsigned next;
+	struct sq_lock *locks;	/* sl_db_trylock's, held until close */
+	size_t nlocks;
 };
 
 static int
@@ -277,6 +285,53 @@ sq_begin_migrate(struct sl_db *db)
 	return sl_db_exec(db, "BEGIN IMMEDIATE", jv_null()) < 0 ? -1 : 0;
 }
 
+/* flock(2) on "<ledger>.<name>.lock": the lock dies with the process. */
+static int
+sq_trylock(struct sl_db *db, const char *name)
+{
+	struct sq *q = db->priv;
+	const char *file = sqlite3_db_filename(db->h, "main");
+	char *path, *p;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < q->nlocks; i++)
+		if (strcmp(q->locks[i].name, name) == 0)
+			return 1;
+	if (file == NULL || *file == '\0')
+		return 1;	/* in memory: no other process can share it */
+	path = sl_asprintf("%s.%s.lock", file, name);
+	for (p = path + strlen(file) + 1; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			*p = '_';
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		sl_db_fail(db, 0, 0, "cannot open lock file '%s': %s", path,
+		    strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			free(path);
+			return 0;
+		}
+		sl_db_fail(db, 0, 0, "cannot lock '%s': %s", path, strerror(e));
+		free(path);
+		return -1;
+	}
+	free(path);
+	q->locks = sl_realloc(q->locks, (q->nlocks + 1) * sizeof *q->locks);
+	q->locks[q->nlocks].name = sl_strdup(name);
+	q->locks[q->nlocks].fd = fd;
+	q->nlocks++;
+	return 1;
+}
+
 static void
 sq_close(struct sl_db *db)
 {
@@ -288,6 +343,11 @@ sq_close(struct sl_db *db)
 			free(q->cache[i].sql);
 			sqlite3_finalize(q->cache[i].st);
 		}
+		for (i = 0; i < q->nlocks; i++) {
+			close(q->locks[i].fd);
+			free(q->locks[i].name);
+		}
+		free(q->locks);
 		free(q);
 	}
 	sqlite3_close(db->h);
@@ -310,6 +370,7 @@ static const struct sl_db_ops sq_ops = {
 	.script = sq_script,
 	.begin_claim = "BEGIN IMMEDIATE",
 	.claim_suffix = "",
+	.trylock = sq_trylock,
 	.close = sq_close,
 };
 

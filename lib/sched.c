@@ -33,7 +33,7 @@ static const char *const kinds[] = { "followup", "reminder_24h",
 enum { C_ERASED, C_HUMAN, C_UNREACHABLE, C_CLOSED, C_WROTE, C_BOOKING,
 	C_EXPIRED, NCANCEL };
 static const char *const cancel_reasons[NCANCEL] = { "erased",
-	"human_active", "unreachable", "closed", "client_wrote",
+	"human_takeover", "unreachable", "closed", "client_wrote",
 	"booking_cancelled", "expired" };
 
 struct ids {
@@ -902,7 +902,7 @@ claim_close(struct sl_db *db, struct ids *by, const struct sl_sched_claim *c)
 	"p.business_connection, r.name AS rep, b.start_at, CASE " \
 	"WHEN m.status = 'sent' THEN 'done' " \
 	"WHEN p.erased_at IS NOT NULL THEN 'erased' " \
-	"WHEN p.human_active <> 0 THEN 'human_active' " \
+	"WHEN p.human_active <> 0 THEN 'human_takeover' " \
 	"WHEN p.unreachable <> 0 THEN 'unreachable' " \
 	"WHEN p.stage IN ('closed', 'lost') THEN 'closed' " \
 	"WHEN a.kind = 'followup' AND (p.last_in_at > a.created_at OR " \

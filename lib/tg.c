@@ -144,6 +144,13 @@ sl_tg_call(struct sl_tg *tg, const char *method, jv params,
 			snprintf(resp.error, sizeof resp.error,
 			    "%s: the answer is not JSON", method);
 		set_error(err, &resp, parsed);
+		/*
+		 * A 2xx that is not Telegram's answer (a proxy's page, a cut
+		 * body): the call may have had its effect.
+		 */
+		if (resp.class == SL_HTTP_OK)
+			err->class = opts && opts->idempotent ?
+			    SL_HTTP_TEMPORARY : SL_HTTP_UNCERTAIN;
 		jv_free(result);
 		result = jv_invalid_with_msg(jv_string(err->description));
 	}

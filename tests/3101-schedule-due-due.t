@@ -134,7 +134,7 @@ flow() {
 		"cancelled client_wrote"
 	check_status "client wrote (last_in_at) -> cancelled" 3 \
 		"cancelled client_wrote"
-	check_status "human active -> cancelled" 5 "cancelled human_active"
+	check_status "human active -> cancelled" 5 "cancelled human_takeover"
 	check_status "taken over and handed back: stays cancelled" 6 \
 		"cancelled human_takeover"
 	check_status "unreachable -> cancelled" 7 "cancelled unreachable"

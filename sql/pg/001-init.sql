@@ -202,7 +202,7 @@ CREATE TABLE scheduled_actions (
 	text TEXT,
 	message_key TEXT UNIQUE,
 	source TEXT,				-- agent, person, zoom-book, ...
-	cancel_reason TEXT,			-- client_wrote, human_active,
+	cancel_reason TEXT,			-- client_wrote, human_takeover,
 						-- replaced, ...
 	error TEXT,
 	created_at BIGINT NOT NULL,

@@ -99,6 +99,66 @@ concurrent_open(const char *url, int n)
 	}
 }
 
+/* 1 when a new process opening url gets the lock name: its exit status. */
+static int
+child_trylock(const char *url, const char *name)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char *err = NULL;
+		int temporary = 0, r = -1;
+		struct sl_db *db = sl_db_open(url, sqldir, &err, &temporary);
+
+		if (db)
+			r = sl_db_trylock(db, name);
+		sl_db_close(db);
+		free(err);
+		_exit(r < 0 ? 2 : r);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* sl_db_trylock: one holder per name, until the holder closes. */
+static void
+named_locks(const char *url)
+{
+	struct sl_db *a = open_db(url, "lock: first handle");
+	struct sl_db *b = open_db(url, "lock: second handle");
+
+	if (!a || !b)
+		goto out;
+	is_int(sl_db_trylock(a, "tg-fetch:7000000001"), 1, "lock: acquired");
+	is_int(sl_db_trylock(a, "tg-fetch:7000000001"), 1,
+	    "lock: the holder may ask again");
+	is_int(sl_db_trylock(b, "tg-fetch:7000000001"), 0,
+	    "lock: another handle is refused");
+	is_int(child_trylock(url, "tg-fetch:7000000001"), 0,
+	    "lock: another process is refused");
+	is_int(sl_db_trylock(b, "tg-fetch:7000000002"), 1,
+	    "lock: another name is free");
+	is_int(child_trylock(url, "tg-fetch:7000000003"), 1,
+	    "lock: another process gets a free name");
+	ok(sl_db_trylock(a, "") == -1 && strstr(sl_db_error(a), "name"),
+	    "lock: an empty name is an error");
+	ok(sl_db_exec(a, "SELECT 1", jv_null()) == 0,
+	    "lock: the handle works after taking locks");
+	sl_db_close(a);
+	a = NULL;
+	is_int(child_trylock(url, "tg-fetch:7000000001"), 1,
+	    "lock: released when the holder closes");
+	is_int(sl_db_trylock(b, "tg-fetch:7000000001"), 1,
+	    "lock: then the other handle gets it");
+out:
+	sl_db_close(a);
+	sl_db_close(b);
+}
+
 static void
 params_suite(struct sl_db *db)
 {
@@ -504,6 +564,30 @@ pg_lost(struct sl_db *admin, const char *url)
 	sl_db_close(a);
 }
 
+/* A handle holding a named lock never reconnects behind its holder's back. */
+static void
+pg_lost_lock(struct sl_db *admin, const char *url)
+{
+	struct sl_db *a = open_db(url, "lost connection with a lock: open");
+	jv pid;
+
+	if (a == NULL)
+		return;
+	ok(sl_db_trylock(a, "tg-fetch:9") == 1, "lost connection: lock taken");
+	pid = sl_db_query1(a, "SELECT pg_backend_pid() AS pid", jv_null());
+	pid = jv_get_kind(pid) == JV_KIND_OBJECT ?
+	    jv_object_get(pid, jv_string("pid")) : (jv_free(pid), jv_null());
+	sl_db_exec(admin, "SELECT pg_terminate_backend(CAST($1 AS INTEGER), "
+	    "5000)", JV_ARRAY(pid));
+	ok(sl_db_exec(a, "SELECT 1", jv_null()) == -1 && sl_db_temporary(a),
+	    "lost connection with a lock: the next statement fails");
+	ok(sl_db_exec(a, "SELECT 1", jv_null()) == -1 && sl_db_temporary(a),
+	    "lost connection with a lock: no silent reconnection");
+	is_int(child_trylock(url, "tg-fetch:9"), 1,
+	    "lost connection with a lock: the lock is free for others");
+	sl_db_close(a);
+}
+
 static void
 pg_all(const char *dsn)
 {
@@ -527,8 +611,10 @@ pg_all(const char *dsn)
 		free(sql);
 	}
 	suite(url);
+	named_locks(url);
 	pg_claims(url);
 	pg_lost(admin, url);
+	pg_lost_lock(admin, url);
 	for (i = 0; i < 2; i++) {
 		char *n2 = sl_asprintf("%s_race%d", name, i);
 		char *sql = sl_asprintf("CREATE DATABASE %s", n2);
@@ -614,6 +700,7 @@ main(void)
 	diag("sqlite");
 	url = sl_asprintf("%s/new/dir/ledger.db", dir);
 	suite(url);
+	named_locks(url);
 	free(url);
 	sqlite_only(dir);
 	errors_and_redaction();
