@@ -27,11 +27,12 @@ override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L \
 	-Wstrict-prototypes -Wmissing-prototypes $(WERROR) \
 	-Ilib -I/usr/include/postgresql -MMD -MP \
 	-DSL_SHAREDIR=\"$(SHAREDIR)\"
-LDLIBS_SL = -Wl,--as-needed -lcurl -ljq -lsqlite3 -lpq -lm
+LDLIBS_SL = -Wl,--as-needed -lcurl -ljq -lsqlite3 -lpq -lcrypto -lm
 LDLIBS_MHD = -lmicrohttpd
 
 # Commands that serve HTTP.
 $(O)/bin/tg-webhook: LDLIBS_SL += $(LDLIBS_MHD)
+$(O)/bin/rep-admin: LDLIBS_SL += $(LDLIBS_MHD)
 
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
