@@ -432,6 +432,12 @@ sl_db_rollback(struct sl_db *db)
 }
 
 int
+sl_db_in_tx(const struct sl_db *db)
+{
+	return db->in_tx;
+}
+
+int
 sl_db_trylock(struct sl_db *db, const char *name)
 {
 	db_clear(db);

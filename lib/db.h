@@ -97,6 +97,8 @@ int sl_db_begin_claim(struct sl_db *db);
 jv sl_db_claim(struct sl_db *db, const char *select_sql, jv params);
 int sl_db_commit(struct sl_db *db);
 int sl_db_rollback(struct sl_db *db);
+/* 1 while a transaction begun here is open. */
+int sl_db_in_tx(const struct sl_db *db);
 
 /*
  * A named lock between processes, held until sl_db_close: one tg-fetch

@@ -16,7 +16,11 @@
  * rep's calendar disconnected (reps.calendar_status = 'disconnected',
  * calendar_error, an audit row 'calendar.disconnected') and the call fails
  * with err->revoked set: the callers fall back to their other sources and
- * say so.
+ * say so.  A 403 rateLimitExceeded or userRateLimitExceeded is retried
+ * twice with backoff, then fails temporary.
+ *
+ * These functions run their own short transactions: do not call them
+ * inside one.
  */
 #ifndef SL_GOOGLE_H
 #define SL_GOOGLE_H
@@ -51,15 +55,24 @@ struct sl_svc_err {
 struct sl_google *sl_google_open(void);
 void sl_google_close(struct sl_google *g);
 
-/* Exit status for err: 75 temporary or uncertain, 77 auth, 69 otherwise. */
+/*
+ * Exit status for err: 75 temporary or uncertain (or a consent that did
+ * not come in time, reason "timeout"), 78 when a stored token
+ * cannot be sealed or opened (reason "vault": the key is configuration),
+ * 74 for a ledger failure (reason "ledger"), 77 auth (401, 403, a revoked
+ * grant, invalid_client), 69 otherwise.
+ */
 int sl_svc_exit_code(const struct sl_svc_err *err);
 
 /*
  * Busy time of every calendar in rep->calendar_ids (["primary"] when
  * empty) over [from, to), appended to *iv (*n, *cap as in ics.h).
- * Calendars that answered with errors inside the 200 are listed in
+ * Calendars that answered with errors inside the 200 (or are missing from
+ * the answer, or have a busy time that does not parse) are listed in
  * *cal_errors (a new array of {"calendar","reason"}), and are not free:
- * the caller reports them.  Returns 0, or -1 with err.
+ * the whole of [from, to) is appended as busy for each, and the caller
+ * reports them.  *cal_errors is set also on failure (then []).  Returns
+ * 0, or -1 with err.
  */
 int sl_google_freebusy(struct sl_google *g, struct sl_db *db,
     const struct sl_rep *rep, int64_t from, int64_t to, struct sl_iv **iv,
@@ -84,17 +97,23 @@ int sl_google_event_delete(struct sl_google *g, struct sl_db *db,
  * Loopback flow: sl_google_auth_url builds the consent URL for
  * redirect_uri and PKCE challenge of verifier, with state; after the
  * browser comes back with ?code=, sl_google_exchange trades the code.
+ * sl_google_pkce makes a random verifier (43 characters) and state (22)
+ * for it, new strings; 0 or -1 when no random bytes could be had.
  * Device flow: sl_google_device_start returns the device_code answer
  * (user_code, verification_url, interval, expires_in) and
- * sl_google_device_poll polls until success, access_denied, expiry or
- * timeout_s, honouring authorization_pending and slow_down (switching on
- * the JSON error, never on the status).
+ * sl_google_device_poll (consuming answer) polls until success,
+ * access_denied, expiry or timeout_s, honouring authorization_pending and
+ * slow_down (switching on the JSON error, never on the status; slow_down
+ * adds 5 s to the interval for good).  Its waits are multiplied by
+ * $SALESLINE_POLL_SCALE (default 1; tests make it small), while expiry
+ * and timeout_s count the unscaled intervals.
  *
  * On success the tokens are stored for rep (sealed) and the rep's
  * calendar marked connected.  Returns 0 or -1 with err.
  */
 char *sl_google_auth_url(struct sl_google *g, const char *redirect_uri,
     const char *verifier, const char *state);
+int sl_google_pkce(char **verifier, char **state);
 int sl_google_exchange(struct sl_google *g, struct sl_db *db,
     const struct sl_rep *rep, const char *code, const char *redirect_uri,
     const char *verifier, struct sl_svc_err *err);

@@ -54,6 +54,12 @@ struct sl_rep {
 	char *ics_path;			/* NULL: none */
 	char *zoom_user;		/* NULL: "me" */
 	int enabled;
+	/* added after the first version of this header */
+	int tz_default;			/* 1: reps.tz is NULL, tz inherited */
+	int hours_default;		/* 1: reps.working_hours is NULL */
+	int business_enabled, business_can_reply;
+	char *calendar_error;		/* why it is disconnected, or NULL */
+	int64_t created_at, updated_at;
 };
 
 /*
@@ -70,8 +76,9 @@ char *sl_rep_hours_format(const struct sl_rep_hours *h);
  * The rep named name (reps.name), or with that numeric id when name is
  * all digits.  Returns NULL and sets *err (a static or sl_db_error text;
  * do not free) when there is none ("no rep 'anna'"), when the ledger
- * fails (*temporary set when worth retrying), or when the row is unusable
- * (a bad zone or working hours: the message says which).
+ * fails (then *err is sl_db_error(db) itself, and *temporary is set when
+ * worth retrying), or when the row is unusable (a bad zone or working
+ * hours: the message says which).
  */
 struct sl_rep *sl_rep_load(struct sl_db *db, const char *name,
     const char **err, int *temporary);
@@ -79,7 +86,26 @@ struct sl_rep *sl_rep_load(struct sl_db *db, const char *name,
 struct sl_rep *sl_rep_from_row(jv row, const char **err);
 void sl_rep_free(struct sl_rep *rep);
 
-/* The rep as a JSON object for rep-admin (no tokens, no secrets). */
+/*
+ * The rep as a JSON object for rep-admin (no tokens, no secrets), of
+ * type "rep": id (a string), name, display_name, email, tg_user_id, bot,
+ * business_connection, business_enabled, business_can_reply, tz,
+ * tz_default, working_hours (an object), hours_default, slot_min,
+ * buffer_before_min, buffer_after_min, notice_min, horizon_days,
+ * daily_cap (null: no cap), calendar_status, calendar_error,
+ * calendar_ids, ics_path, zoom_user, enabled, created_at, updated_at
+ * (RFC 3339).  Text that is not set is null.
+ */
 jv sl_rep_json(const struct sl_rep *rep);
+
+/* The working hours as a JSON object (the form of sl_rep_hours_format). */
+jv sl_rep_hours_json(const struct sl_rep_hours *h);
+
+/*
+ * 1 when name can be a rep's name: 1 to 64 of [a-z0-9_.-], not starting
+ * with '-' (it would read as an option) and not all digits (it would read
+ * as an id).
+ */
+int sl_rep_name_ok(const char *name);
 
 #endif

@@ -697,7 +697,7 @@ sl_sched_add(struct sl_db *db, struct sl_sched_item *it, size_t n,
 	struct slot *s = NULL;
 	int64_t *rep = NULL;
 	size_t i, k = 0;
-	int any = 0;
+	int any = 0, own = !sl_db_in_tx(db);
 
 	for (i = 0; i < n; i++) {
 		it[i].id = it[i].replaced = 0;
@@ -722,7 +722,7 @@ sl_sched_add(struct sl_db *db, struct sl_sched_item *it, size_t n,
 	if (!any)
 		return 0;
 	rep = sl_malloc(n * sizeof *rep);
-	if (sl_db_begin_claim(db) < 0)
+	if (own && sl_db_begin_claim(db) < 0)
 		goto fail;
 	if (add_check(db, it, n, rep) < 0)
 		goto fail;
@@ -737,7 +737,8 @@ sl_sched_add(struct sl_db *db, struct sl_sched_item *it, size_t n,
 		k++;
 	}
 	if (k == 0) {
-		sl_db_rollback(db);
+		if (own)
+			sl_db_rollback(db);
 		goto done;
 	}
 	qsort(s, k, sizeof *s, slot_cmp);
@@ -752,14 +753,15 @@ sl_sched_add(struct sl_db *db, struct sl_sched_item *it, size_t n,
 	}
 	if (add_insert(db, it, s, k, rep, now) < 0)
 		goto fail;
-	if ((dry_run ? sl_db_rollback(db) : sl_db_commit(db)) < 0)
+	if (own && (dry_run ? sl_db_rollback(db) : sl_db_commit(db)) < 0)
 		goto fail;
 done:
 	free(s);
 	free(rep);
 	return 0;
 fail:
-	rollback_keep(db);
+	if (own)
+		rollback_keep(db);
 	for (i = 0; i < n; i++)
 		it[i].id = it[i].replaced = 0;
 	free(s);

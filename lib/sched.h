@@ -69,7 +69,10 @@ int64_t sl_sched_id(const char *s);
  * being stored as cancelled ('replaced', superseded set).  Items whose
  * error is already set are skipped; refused ones get an error.  With
  * dry_run everything is rolled back, though ids are still reported.
- * Returns 0, or -1 with nothing stored and the reason in sl_db_error().
+ * Inside a transaction the caller opened (with sl_db_begin_claim, so
+ * SQLite holds the write lock), it neither commits nor rolls back: the
+ * caller does, and dry_run is the caller's business.  Returns 0, or -1
+ * with nothing stored and the reason in sl_db_error().
  */
 int sl_sched_add(struct sl_db *db, struct sl_sched_item *items, size_t n,
     int64_t now, int dry_run);

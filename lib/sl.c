@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 #include "sl.h"
 
@@ -565,4 +566,41 @@ sl_db_url(const char *flag)
 	if (!dburl)
 		dburl = sl_asprintf("%s/var/salesline.db", sl_home());
 	return dburl;
+}
+
+int
+sl_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	ssize_t got;
+
+	while (n > 0) {
+		got = getrandom(p, n, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+char *
+sl_random_name(size_t len)
+{
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+	unsigned char *r = sl_malloc(len);
+	char *s = sl_malloc(len + 1);
+	size_t i;
+
+	if (sl_random(r, len) < 0)
+		sl_die(SL_EX_OSERR, "cannot get random bytes: %s",
+		    strerror(errno));
+	for (i = 0; i < len; i++)
+		s[i] = alphabet[r[i] & 31];
+	s[len] = '\0';
+	free(r);
+	return s;
 }

@@ -91,6 +91,15 @@ char *sl_secret_require(const char *name);
 long long sl_env_int(const char *name, long long def, long long min,
     long long max);
 
+/*
+ * Randomness from the kernel (getrandom(2)): 0, or -1 with errno.
+ * sl_random_name: len characters of [a-z2-9] without look-alikes (5 bits
+ * each), for unguessable names: a new string; dies with 71 when the
+ * kernel has no random bytes to give.
+ */
+int sl_random(void *buf, size_t n);
+char *sl_random_name(size_t len);
+
 /* SALESLINE_HOME: where skills/ and var/ live. */
 const char *sl_home(void);
 /* The ledger URL: flag (may be NULL), $SALESLINE_DB, $DATABASE_URL, default. */

@@ -9,7 +9,11 @@
  * The account token is cached in the ledger's tokens table (provider
  * 'zoom', account '', kind 'access', sealed) until less than 60 s remain;
  * a 401 (code 124) gets a new token and one retry.  Meeting ids are 64-bit
- * and kept as strings.  Error bodies may be XML or empty: tolerated.
+ * and kept as strings.  Error bodies may be XML or empty: tolerated;
+ * err->reason is Zoom's code ("124", "300") or the token endpoint's error
+ * ("invalid_client").  A 429 or 5xx is retried after Retry-After or a
+ * backoff, except a daily limit (X-RateLimit-Type: Daily...) or a
+ * Retry-After over a minute, which fail temporary at once.
  */
 #ifndef SL_ZOOM_H
 #define SL_ZOOM_H
@@ -34,8 +38,10 @@ void sl_zoom_close(struct sl_zoom *z);
 /*
  * Creates a scheduled meeting (type 2) for user (NULL: "me") starting at
  * start (sent as UTC "yyyy-MM-ddTHH:mm:ssZ") for duration_min minutes,
- * labelled with the zone tz.  *meeting is Zoom's answer with "id" as a
- * string.  Returns 0, or -1 with err.
+ * labelled with the zone tz, with a random password and a waiting room.
+ * *meeting is Zoom's answer with "id" as a string; its start_url (the
+ * host's key) is registered as a secret.  Returns 0, or -1 with err
+ * (class uncertain when the meeting may exist but its id is unknown).
  */
 int sl_zoom_create(struct sl_zoom *z, struct sl_db *db, const char *user,
     const char *topic, int64_t start, int duration_min, const char *tz,

@@ -83,6 +83,8 @@ struct stream {
 
 static const struct fake_module *const modules[] = {
 	&fake_telegram,
+	&fake_google,
+	&fake_zoom,
 };
 #define NMODULES (sizeof modules / sizeof modules[0])
 

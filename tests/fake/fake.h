@@ -92,6 +92,8 @@ struct fake_module {
 };
 
 extern const struct fake_module fake_telegram;
+extern const struct fake_module fake_google;
+extern const struct fake_module fake_zoom;
 
 /* Answers: status, content type and body (copied). */
 void fake_reply(struct fake_resp *resp, int status, const char *type,

@@ -4,6 +4,7 @@
  * a scratch database.  The same suite runs on both engines; then come the
  * things only one engine has (busy SQLite file, SKIP LOCKED claims).
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,22 @@
 #include "tap.h"
 
 static char sqldir[4096];
+
+/* How many migrations sql/sqlite holds (the pg ones are the same). */
+static int
+migrations(void)
+{
+	char pat[4200];
+	glob_t g;
+	int n;
+
+	snprintf(pat, sizeof pat, "%s/sqlite/[0-9]*.sql", sqldir);
+	if (glob(pat, 0, NULL, &g) != 0)
+		return 0;
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
 
 /* Compact sorted JSON of v (consumed), in a static buffer. */
 static const char *
@@ -66,6 +83,7 @@ open_db(const char *url, const char *name)
 static void
 concurrent_open(const char *url, int n)
 {
+	char want[64];
 	int i, status, good = 0;
 	pid_t pid;
 	struct sl_db *db;
@@ -92,9 +110,11 @@ concurrent_open(const char *url, int n)
 	is_int(good, n, "concurrent first open: every process succeeds");
 	db = open_db(url, "concurrent first open: open afterwards");
 	if (db) {
+		snprintf(want, sizeof want, "{\"n\":%d,\"v\":1}",
+		    migrations());
 		is_str(scalar(db, "SELECT count(*) AS n, min(version) AS v "
-		    "FROM schema_migrations"), "{\"n\":1,\"v\":1}",
-		    "concurrent first open: migration recorded once");
+		    "FROM schema_migrations"), want,
+		    "concurrent first open: each migration recorded once");
 		sl_db_close(db);
 	}
 }
@@ -281,7 +301,7 @@ schema_suite(struct sl_db *db, const char *url)
 	char buf[1024];
 	jv tables;
 
-	is_int(sl_db_version(db), 1, "version 1");
+	is_int(sl_db_version(db), migrations(), "the last version");
 	is_int(sl_db_pending(db, sqldir), 0, "nothing pending");
 	tables = sl_db_tables(db);
 	snprintf(buf, sizeof buf, "%s", dump(tables));

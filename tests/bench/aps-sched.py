@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tests/bench/apscheduler.py: what tests/bench/sched.c measures for
+"""tests/bench/aps-sched.py: what tests/bench/sched.c measures for
 schedule-due, done by APScheduler 3 with its SQLAlchemy job store on an
 SQLite file (Debian's python3-apscheduler and python3-sqlalchemy).
 
@@ -11,7 +11,7 @@ SQLite file (Debian's python3-apscheduler and python3-sqlalchemy).
     claim  N jobs due in the past hour: from resume() until every one ran
            and left the store
 
-usage: apscheduler.py [PENDING] [N]     (default 1000000 10000)
+usage: aps-sched.py [PENDING] [N]     (default 1000000 10000)
 
 N is smaller than schedule-due's 100,000 because APScheduler commits every
 job on its own (each add_job and each removal of a job that ran is a
