@@ -449,15 +449,8 @@ options(int argc, char **argv)
 		case 'n': nflag = 1; break;
 		case 'p': prospect = optarg; break;
 		case 'v': sl_verbose = 1; break;
-		case ':':
-			sl_error("option '%s' needs a value", argv[optind - 1]);
-			usage(SL_EX_USAGE);
 		default:
-			if (optopt)
-				sl_error("unknown option '-%c'", optopt);
-			else
-				sl_error("unknown option '%s'",
-				    argv[optind - 1]);
+			sl_option_error(c, argv);
 			usage(SL_EX_USAGE);
 		}
 	}

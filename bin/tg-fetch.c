@@ -122,15 +122,8 @@ options(int argc, char **argv)
 		case 't': tflag = number("--timeout", optarg, 0, 50); break;
 		case 'v': sl_verbose = 1; break;
 		case 'W': wflag = 1; break;
-		case ':':
-			sl_error("option '%s' needs a value", argv[optind - 1]);
-			usage(SL_EX_USAGE);
 		default:
-			if (optopt)
-				sl_error("unknown option '-%c'", optopt);
-			else
-				sl_error("unknown option '%s'",
-				    argv[optind - 1]);
+			sl_option_error(c, argv);
 			usage(SL_EX_USAGE);
 		}
 	}

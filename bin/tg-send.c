@@ -272,15 +272,8 @@ options(int argc, char **argv)
 		case 'R': rate = number("--rate", optarg, 0, 100000); break;
 		case 'r': rflag = 1; break;
 		case 'v': sl_verbose = 1; break;
-		case ':':
-			sl_error("option '%s' needs a value", argv[optind - 1]);
-			usage(SL_EX_USAGE);
 		default:
-			if (optopt)
-				sl_error("unknown option '-%c'", optopt);
-			else
-				sl_error("unknown option '%s'",
-				    argv[optind - 1]);
+			sl_option_error(c, argv);
 			usage(SL_EX_USAGE);
 		}
 	}

@@ -217,19 +217,6 @@ resp_fail(struct sl_svc_err *err, const struct sl_http_resp *resp,
  * Requests
  */
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* "a=1&b=2" from NULL-terminated name, value pairs, percent-encoded. */
 static char *
 form(const char *const *kv)
@@ -509,7 +496,7 @@ api(struct sl_google *g, struct sl_db *db, const struct sl_rep *rep,
 		resp_fail(err, resp, what);
 		if (resp->status == 403 && is_rate_limit(err->reason) &&
 		    tries < RATE_TRIES) {
-			sleep_ms(sl_http_backoff_ms(tries + 1));
+			sl_sleep_ms(sl_http_backoff_ms(tries + 1));
 			continue;
 		}
 		return -1;
@@ -944,7 +931,7 @@ sl_google_device_poll(struct sl_google *g, struct sl_db *db,
 			    "within %ld s", rep->name, limit);
 			break;
 		}
-		sleep_ms((long)(interval * 1000 * scale));
+		sl_sleep_ms((long)(interval * 1000 * scale));
 		waited += (long)interval;
 	} while ((rc = poll_once(g, db, rep, code, &interval, err)) > 0);
 out:

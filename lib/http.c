@@ -533,19 +533,6 @@ sl_http_retry_after(long status, jv headers, const char *body)
 	return ms;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Timeout in ms from the request, else $name (seconds), else def seconds. */
 static long
 timeout_of(long req_ms, const char *name, long def_s)
@@ -726,7 +713,7 @@ sl_http_do(const struct sl_http_req *req, struct sl_http_resp *resp)
 			break;
 		wait = resp->retry_after_ms > 0 ? resp->retry_after_ms :
 		    sl_http_backoff_ms(resp->tries + 1);
-		sleep_ms(wait);
+		sl_sleep_ms(wait);
 	}
 	curl_slist_free_all(hl);
 	if (resp->class != SL_HTTP_OK)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/random.h>
 
@@ -603,4 +604,28 @@ sl_random_name(size_t len)
 	s[len] = '\0';
 	free(r);
 	return s;
+}
+
+void
+sl_option_error(int c, char *const argv[])
+{
+	if (c == ':')
+		sl_error("option '%s' needs a value", argv[optind - 1]);
+	else if (optopt)
+		sl_error("unknown option '-%c'", optopt);
+	else
+		sl_error("unknown option '%s'", argv[optind - 1]);
+}
+
+void
+sl_sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }

@@ -62,6 +62,17 @@ char *sl_mask(const char *s);
 /* Clears the registered secrets (for tests and at exit). */
 void sl_secret_clear(void);
 
+/*
+ * What getopt_long (with opterr 0 and an optstring starting with ':')
+ * refused, reported: "option '--db' needs a value" when it returned ':',
+ * "unknown option '--bogus'" otherwise.  The caller prints its usage and
+ * exits 64.
+ */
+void sl_option_error(int c, char *const argv[]);
+
+/* Sleeps ms milliseconds, on through signals. */
+void sl_sleep_ms(long ms);
+
 /* Allocation that dies with exit 71 instead of returning NULL. */
 void *sl_malloc(size_t n);
 void *sl_calloc(size_t n, size_t size);

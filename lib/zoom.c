@@ -222,19 +222,6 @@ resp_fail(struct sl_svc_err *err, const struct sl_http_resp *resp,
  * Requests
  */
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* A daily limit, or a wait longer than we would sit through? */
 static int
 not_worth_waiting(const struct sl_http_resp *resp)
@@ -264,7 +251,7 @@ perform(struct sl_http_req *req, struct sl_http_resp *resp)
 		wait = resp->retry_after_ms >= 0 ? resp->retry_after_ms :
 		    sl_http_backoff_ms(tries + 1);
 		sl_http_resp_free(resp);
-		sleep_ms(wait);
+		sl_sleep_ms(wait);
 	}
 }
 
