@@ -30,6 +30,8 @@ q() {
 # browser: what a person's browser does with the URL rep-admin prints
 connect() { # ARGS...: rep-admin calendar connect, the browser answering
 	st=0
+	# no URL of an earlier run may be read for this one
+	rm -f "$T/c.err"
 	rep-admin --db "$DB" calendar connect "$@" >"$T/c.out" 2>"$T/c.err" &
 	_c=$!
 	_i=0

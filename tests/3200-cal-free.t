@@ -67,6 +67,8 @@ starts() {
 
 # connect_cal REP: the loopback flow, the emulator consenting at once
 connect_cal() {
+	# no URL of an earlier run may be read for this one
+	rm -f "$T/conn.err"
 	rep-admin --db "$DB" calendar connect "$1" --timeout 30 \
 		>"$T/conn.out" 2>"$T/conn.err" &
 	_c=$!

@@ -55,6 +55,8 @@ req() { # PROSPECT [START [EMAIL]]
 }
 
 connect_cal() {
+	# no URL of an earlier run may be read for this one
+	rm -f "$T/conn.err"
 	rep-admin --db "$DB" calendar connect "$1" --timeout 30 \
 		>"$T/conn.out" 2>"$T/conn.err" &
 	_c=$!

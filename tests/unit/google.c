@@ -31,124 +31,15 @@
 #include "timeutil.h"
 #include "vault.h"
 #include "tap.h"
+#include "fake_client.h"
 
 #define NOW "2026-03-10T12:00:00Z"
 #define REFRESH "1//0gSeededRefreshTokenForAnna"
 #define SECRET "GOCSPX-test-client-secret"
 
-static pid_t fake_pid = -1;
-static char base[64];
 static struct sl_db *db;
 static struct sl_rep rep;
 static int64_t now;
-
-static int
-start_fake(void)
-{
-	const char *build = getenv("SL_BUILD");
-	char path[4096], line[64];
-	int fds[2];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/tests/fake/fake-api",
-	    build && *build ? build : ".");
-	if (pipe(fds) < 0)
-		return -1;
-	if ((fake_pid = fork()) < 0)
-		return -1;
-	if (fake_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(path, "fake-api", (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	if (!(f = fdopen(fds[0], "r")))
-		return -1;
-	if (!fgets(line, sizeof line, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(line));
-	return 0;
-}
-
-static int
-stop_fake(void)
-{
-	int st;
-
-	if (fake_pid <= 0)
-		return -1;
-	kill(fake_pid, SIGTERM);
-	if (waitpid(fake_pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* A GET (body NULL) or POST to the emulator's control endpoints. */
-static char *
-control(const char *path, const char *body)
-{
-	struct sl_http_req rq = { 0 };
-	struct sl_http_resp resp;
-	char u[128], *out = NULL;
-
-	snprintf(u, sizeof u, "%s%s", base, path);
-	rq.url = u;
-	rq.body = body;
-	if (sl_http_do(&rq, &resp) != SL_HTTP_OK)
-		diag("%s failed: %s: %s", path, resp.error, resp.body);
-	else
-		out = sl_strdup(resp.body);
-	sl_http_resp_free(&resp);
-	return out;
-}
-
-/* Forgets the emulator's rules and log, then adds these rules. */
-static void
-rules(const char *lines)
-{
-	free(control("/_fake/reset", ""));
-	free(control("/_fake/rules", lines));
-}
-
-/* The requests to method path since the last reset, oldest first. */
-static jv
-requests(const char *method, const char *path)
-{
-	char *log = control("/_fake/log", NULL), *p, *nl;
-	const char *m, *pa;
-	jv out = jv_array(), e;
-
-	for (p = log; p && *p; p = nl + 1) {
-		if (!(nl = strchr(p, '\n')))
-			nl = p + strlen(p);
-		e = sl_parse(p, (size_t)(nl - p));
-		if (jv_get_kind(e) == JV_KIND_OBJECT &&
-		    sl_get_str(e, "method", &m) == 1 && strcmp(m, method) == 0 &&
-		    sl_get_str(e, "path", &pa) == 1 && strcmp(pa, path) == 0)
-			out = jv_array_append(out, e);
-		else
-			jv_free(e);
-		if (!*nl)
-			break;
-	}
-	free(log);
-	return out;
-}
-
-static int
-count(const char *method, const char *path)
-{
-	jv r = requests(method, path);
-	int n = jv_array_length(r);
-
-	return n;
-}
 
 /* Field of the nth request's "json" (or "headers", "query"): borrowed. */
 static const char *
@@ -281,14 +172,14 @@ test_refresh_near_expiry(struct sl_google *g)
 	int rc;
 
 	seed("ya29.seeded-almost-expired", 59);
-	rules(TOKEN_OK("ya29.refreshed-one") FREEBUSY_OK);
+	fake_rules(TOKEN_OK("ya29.refreshed-one") FREEBUSY_OK);
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
 	is_int(rc, 0, "freeBusy with 59 s left: ok");
 	if (rc < 0)
 		diag("%s", err.message);
-	is_int(count("POST", "/token"), 1, "59 s left: exactly one refresh");
-	reqs = requests("POST", "/token");
+	is_int(fake_count("POST", "/token"), 1, "59 s left: exactly one refresh");
+	reqs = fake_requests("POST", "/token");
 	is_str(field(reqs, 0, "json", "refresh_token"), REFRESH,
 	    "the refresh sends the stored refresh token");
 	is_str(field(reqs, 0, "json", "client_secret"), SECRET,
@@ -296,7 +187,7 @@ test_refresh_near_expiry(struct sl_google *g)
 	is_str(field(reqs, 0, "headers", "content-type"),
 	    "application/x-www-form-urlencoded", "the refresh is a form");
 	jv_free(reqs);
-	reqs = requests("POST", "/calendar/v3/freeBusy");
+	reqs = fake_requests("POST", "/calendar/v3/freeBusy");
 	is_int(jv_array_length(jv_copy(reqs)), 1, "one freeBusy call");
 	is_str(field(reqs, 0, "headers", "authorization"),
 	    "Bearer ya29.refreshed-one", "freeBusy with the new token");
@@ -339,15 +230,15 @@ test_refresh_near_expiry(struct sl_google *g)
 	ok(v && strncmp(v, "v1:", 3) == 0 && !contains(v, "ya29") &&
 	    !contains(v, "1//"), "the ledger holds the tokens sealed only");
 	free(v);
-	ledger_is("SELECT count(*) FROM tokens WHERE value NOT LIKE 'v1:%'",
+	ledger_is("SELECT fake_count(*) FROM tokens WHERE value NOT LIKE 'v1:%'",
 	    "0", "every token row is sealed");
 
 	/* A valid token is used as it is. */
 	n = 0;
-	rules(TOKEN_OK("ya29.never") FREEBUSY_OK);
+	fake_rules(TOKEN_OK("ya29.never") FREEBUSY_OK);
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
-	ok(rc == 0 && count("POST", "/token") == 0, "60 min left: no refresh");
+	ok(rc == 0 && fake_count("POST", "/token") == 0, "60 min left: no refresh");
 	jv_free(errs);
 	free(iv);
 }
@@ -362,14 +253,14 @@ test_401_refresh_retry(struct sl_google *g)
 	int rc;
 
 	seed("ya29.revoked-by-server", 3000);
-	rules("{\"path\":\"/calendar/v3/freeBusy\",\"times\":1,\"status\":401,"
+	fake_rules("{\"path\":\"/calendar/v3/freeBusy\",\"times\":1,\"status\":401,"
 	    "\"body\":" AUTH_ERROR "}\n" TOKEN_OK("ya29.after-401")
 	    FREEBUSY_OK);
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
 	is_int(rc, 0, "401 -> refresh -> retry: ok");
-	is_int(count("POST", "/token"), 1, "401: one refresh");
-	reqs = requests("POST", "/calendar/v3/freeBusy");
+	is_int(fake_count("POST", "/token"), 1, "401: one refresh");
+	reqs = fake_requests("POST", "/calendar/v3/freeBusy");
 	is_int(jv_array_length(jv_copy(reqs)), 2, "401: the call is retried "
 	    "once");
 	is_str(field(reqs, 0, "headers", "authorization"),
@@ -379,7 +270,7 @@ test_401_refresh_retry(struct sl_google *g)
 	jv_free(reqs);
 	jv_free(errs);
 
-	rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":401,\"body\":"
+	fake_rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":401,\"body\":"
 	    AUTH_ERROR "}\n" TOKEN_OK("ya29.still-refused"));
 	n = 0;
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
@@ -387,8 +278,8 @@ test_401_refresh_retry(struct sl_google *g)
 	ok(rc == -1 && err.status == 401, "401 twice: fails with 401");
 	is_str(err.reason, "authError", "401 twice: reason from errors[0]");
 	is_int(sl_svc_exit_code(&err), 77, "401 twice: exit 77");
-	ok(count("POST", "/token") == 1 &&
-	    count("POST", "/calendar/v3/freeBusy") == 2,
+	ok(fake_count("POST", "/token") == 1 &&
+	    fake_count("POST", "/calendar/v3/freeBusy") == 2,
 	    "401 twice: one refresh, two calls, no loop");
 	ok(contains(err.message, "Invalid Credentials") &&
 	    !contains(err.message, "ya29") && !contains(err.message, "1//"),
@@ -409,18 +300,18 @@ test_rate_limit(struct sl_google *g)
 	int rc;
 
 	seed("ya29.good", 3000);
-	rules("{\"path\":\"/calendar/v3/freeBusy\",\"times\":1,\"status\":403,"
+	fake_rules("{\"path\":\"/calendar/v3/freeBusy\",\"times\":1,\"status\":403,"
 	    "\"body\":{\"error\":{\"code\":403,\"message\":\"Rate Limit "
 	    "Exceeded\",\"errors\":[{\"domain\":\"usageLimits\",\"reason\":"
 	    "\"userRateLimitExceeded\",\"message\":\"Rate Limit Exceeded\"}]}}}"
 	    "\n" FREEBUSY_OK);
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
-	ok(rc == 0 && count("POST", "/calendar/v3/freeBusy") == 2,
+	ok(rc == 0 && fake_count("POST", "/calendar/v3/freeBusy") == 2,
 	    "403 userRateLimitExceeded: retried, then ok");
 	jv_free(errs);
 
-	rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":403,"
+	fake_rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":403,"
 	    "\"body\":{\"error\":{\"code\":403,\"message\":\"Rate Limit "
 	    "Exceeded\",\"errors\":[{\"domain\":\"usageLimits\",\"reason\":"
 	    "\"rateLimitExceeded\",\"message\":\"Rate Limit Exceeded\"}]}}}");
@@ -429,11 +320,11 @@ test_rate_limit(struct sl_google *g)
 	ok(rc == -1 && err.class == SL_HTTP_TEMPORARY &&
 	    sl_svc_exit_code(&err) == 75, "403 rateLimitExceeded throughout: "
 	    "temporary, exit 75");
-	is_int(count("POST", "/calendar/v3/freeBusy"), 3,
+	is_int(fake_count("POST", "/calendar/v3/freeBusy"), 3,
 	    "403 rateLimitExceeded: three tries");
 	jv_free(errs);
 
-	rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":403,"
+	fake_rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":403,"
 	    "\"body\":{\"error\":{\"code\":403,\"message\":\"Request had "
 	    "insufficient authentication scopes.\",\"errors\":[{\"domain\":"
 	    "\"global\",\"reason\":\"insufficientPermissions\"}],\"status\":"
@@ -443,11 +334,11 @@ test_rate_limit(struct sl_google *g)
 	ok(rc == -1 && err.class == SL_HTTP_PERMANENT &&
 	    strcmp(err.reason, "insufficientPermissions") == 0 &&
 	    sl_svc_exit_code(&err) == 77 &&
-	    count("POST", "/calendar/v3/freeBusy") == 1,
+	    fake_count("POST", "/calendar/v3/freeBusy") == 1,
 	    "403 insufficientPermissions: permanent, once, exit 77");
 	jv_free(errs);
 
-	rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":400,"
+	fake_rules("{\"path\":\"/calendar/v3/freeBusy\",\"status\":400,"
 	    "\"body\":{\"error\":{\"code\":400,\"message\":\"Bad Request\","
 	    "\"status\":\"INVALID_ARGUMENT\"}}}");
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
@@ -470,7 +361,7 @@ test_invalid_grant(struct sl_google *g)
 	int rc;
 
 	seed("ya29.expired", -10);
-	rules("{\"path\":\"/token\",\"status\":400,\"body\":{\"error\":"
+	fake_rules("{\"path\":\"/token\",\"status\":400,\"body\":{\"error\":"
 	    "\"invalid_grant\",\"error_description\":\"Token has been expired "
 	    "or revoked.\"}}\n" FREEBUSY_OK);
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
@@ -478,9 +369,9 @@ test_invalid_grant(struct sl_google *g)
 	ok(rc == -1 && err.revoked, "invalid_grant: fails with revoked");
 	is_str(err.reason, "invalid_grant", "invalid_grant: reason");
 	is_int(sl_svc_exit_code(&err), 77, "invalid_grant: exit 77");
-	is_int(count("POST", "/calendar/v3/freeBusy"), 0,
+	is_int(fake_count("POST", "/calendar/v3/freeBusy"), 0,
 	    "invalid_grant: no API call");
-	is_int(count("POST", "/token"), 1, "invalid_grant: not retried");
+	is_int(fake_count("POST", "/token"), 1, "invalid_grant: not retried");
 	ok(!contains(err.message, REFRESH) && !contains(err.message, "1//"),
 	    "invalid_grant: no token in '%s'", err.message);
 	ledger_is("SELECT calendar_status FROM reps WHERE name = 'anna'",
@@ -488,7 +379,7 @@ test_invalid_grant(struct sl_google *g)
 	ledger_is("SELECT calendar_error FROM reps WHERE name = 'anna'",
 	    "invalid_grant: Token has been expired or revoked.",
 	    "calendar_error says why");
-	ledger_is("SELECT count(*) FROM audit WHERE action = "
+	ledger_is("SELECT fake_count(*) FROM audit WHERE action = "
 	    "'calendar.disconnected' AND subject = 'anna'", "1",
 	    "an audit row 'calendar.disconnected' for 'anna'");
 	d = ledger("SELECT actor || ' ' || COALESCE(detail, '') FROM audit "
@@ -502,14 +393,14 @@ test_invalid_grant(struct sl_google *g)
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
 	ok(rc == -1 && err.revoked, "invalid_grant again: revoked");
-	ledger_is("SELECT count(*) FROM audit WHERE action = "
+	ledger_is("SELECT fake_count(*) FROM audit WHERE action = "
 	    "'calendar.disconnected'", "1", "invalid_grant again: no second "
 	    "audit row");
 	jv_free(errs);
 
 	sl_db_exec(db, "UPDATE reps SET calendar_status = 'connected', "
 	    "calendar_error = NULL", jv_array());
-	rules("{\"path\":\"/token\",\"status\":401,\"body\":{\"error\":"
+	fake_rules("{\"path\":\"/token\",\"status\":401,\"body\":{\"error\":"
 	    "\"invalid_client\",\"error_description\":\"Unauthorized\"}}");
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
@@ -531,7 +422,7 @@ test_events(struct sl_google *g)
 	int rc;
 
 	seed("ya29.good", 3000);
-	rules("{\"method\":\"POST\",\"path\":\"/calendar/v3/calendars/primary/"
+	fake_rules("{\"method\":\"POST\",\"path\":\"/calendar/v3/calendars/primary/"
 	    "events\",\"query\":{\"sendUpdates\":\"all\","
 	    "\"conferenceDataVersion\":\"1\"},\"body\":{\"kind\":"
 	    "\"calendar#event\",\"id\":\"k3b9q2v7m1s0c5d8e4f6g2h1j0\","
@@ -540,13 +431,13 @@ test_events(struct sl_google *g)
 	    jv_string("summary"), jv_string("Sync with Bob")), &id, &err);
 	is_int(rc, 0, "events.insert: ok");
 	is_str(id, "k3b9q2v7m1s0c5d8e4f6g2h1j0", "events.insert: the id");
-	reqs = requests("POST", "/calendar/v3/calendars/primary/events");
+	reqs = fake_requests("POST", "/calendar/v3/calendars/primary/events");
 	is_str(field(reqs, 0, "json", "summary"), "Sync with Bob",
 	    "events.insert: the body sent");
 	jv_free(reqs);
 	free(id);
 
-	rules("{\"method\":\"DELETE\",\"path\":\"/calendar/v3/calendars/"
+	fake_rules("{\"method\":\"DELETE\",\"path\":\"/calendar/v3/calendars/"
 	    "primary/events/evt1\",\"status\":204,\"body\":\"\"}\n"
 	    "{\"method\":\"DELETE\",\"path\":\"/calendar/v3/calendars/primary/"
 	    "events/gone\",\"status\":410,\"body\":{\"error\":{\"code\":410,"
@@ -569,7 +460,7 @@ test_events(struct sl_google *g)
 	ok(rc == -1 && err.class == SL_HTTP_TEMPORARY &&
 	    strcmp(err.reason, "backendError") == 0, "events.delete 503: "
 	    "temporary, backendError");
-	is_int(count("DELETE", "/calendar/v3/calendars/primary/events/busy"),
+	is_int(fake_count("DELETE", "/calendar/v3/calendars/primary/events/busy"),
 	    3, "events.delete 503: retried (idempotent)");
 }
 
@@ -613,26 +504,26 @@ test_device(struct sl_google *g)
 	sl_db_exec(db, "UPDATE reps SET calendar_status = 'none'", jv_array());
 
 	/* Polls at 5 (pending), 10 (slow_down: 10 s from now on), 20. */
-	rules(DEVICE_CODE POLL(1, 428, "authorization_pending")
+	fake_rules(DEVICE_CODE POLL(1, 428, "authorization_pending")
 	    POLL(1, 403, "slow_down") POLL_OK);
 	is_int(device(g, 19, &err), -1, "device flow: 19 s are not enough "
 	    "after slow_down");
 	is_str(err.reason, "timeout", "device flow: reason timeout");
-	is_int(count("POST", "/token"), 2, "device flow: two polls in 19 s");
+	is_int(fake_count("POST", "/token"), 2, "device flow: two polls in 19 s");
 
-	rules(DEVICE_CODE POLL(1, 428, "authorization_pending")
+	fake_rules(DEVICE_CODE POLL(1, 428, "authorization_pending")
 	    POLL(1, 403, "slow_down") POLL(1, 428, "authorization_pending")
 	    POLL_OK);
 	is_int(device(g, 29, &err), -1, "device flow: slow_down lasts (29 s "
 	    "are not enough for 5 + 5 + 10 + 10)");
-	rules(DEVICE_CODE POLL(1, 428, "authorization_pending")
+	fake_rules(DEVICE_CODE POLL(1, 428, "authorization_pending")
 	    POLL(1, 403, "slow_down") POLL(1, 428, "authorization_pending")
 	    POLL_OK);
 	is_int(device(g, 30, &err), 0, "device flow: pending, slow_down, "
 	    "pending, success in 30 s");
 	if (err.message[0])
 		diag("%s", err.message);
-	reqs = requests("POST", "/token");
+	reqs = fake_requests("POST", "/token");
 	is_int(jv_array_length(jv_copy(reqs)), 4, "device flow: four polls");
 	is_str(field(reqs, 3, "json", "grant_type"),
 	    "urn:ietf:params:oauth:grant-type:device_code",
@@ -640,7 +531,7 @@ test_device(struct sl_google *g)
 	is_str(field(reqs, 3, "json", "client_secret"), SECRET,
 	    "device flow: the client secret is sent too");
 	jv_free(reqs);
-	reqs = requests("POST", "/device/code");
+	reqs = fake_requests("POST", "/device/code");
 	ok(contains(field(reqs, 0, "json", "scope"), "calendar.freebusy") &&
 	    contains(field(reqs, 0, "json", "scope"), "calendar.events"),
 	    "device flow: both scopes asked");
@@ -653,22 +544,22 @@ test_device(struct sl_google *g)
 	free(v);
 	ledger_is("SELECT calendar_status FROM reps WHERE name = 'anna'",
 	    "connected", "device flow: the calendar is connected");
-	ledger_is("SELECT count(*) FROM audit WHERE action = "
+	ledger_is("SELECT fake_count(*) FROM audit WHERE action = "
 	    "'calendar.connected' AND subject = 'anna'", "1",
 	    "device flow: an audit row 'calendar.connected'");
 
-	rules(DEVICE_CODE POLL(1, 403, "access_denied") POLL_OK);
+	fake_rules(DEVICE_CODE POLL(1, 403, "access_denied") POLL_OK);
 	is_int(device(g, 60, &err), -1, "device flow: access_denied fails");
 	ok(strcmp(err.reason, "access_denied") == 0 &&
-	    count("POST", "/token") == 1, "device flow: access_denied stops "
+	    fake_count("POST", "/token") == 1, "device flow: access_denied stops "
 	    "polling");
 
-	rules(DEVICE_CODE POLL(1, 400, "expired_token") POLL_OK);
+	fake_rules(DEVICE_CODE POLL(1, 400, "expired_token") POLL_OK);
 	is_int(device(g, 60, &err), -1, "device flow: expired_token fails");
 	is_str(err.reason, "expired_token", "device flow: reason "
 	    "expired_token");
 
-	rules("{\"path\":\"/device/code\",\"status\":400,\"body\":{\"error\":"
+	fake_rules("{\"path\":\"/device/code\",\"status\":400,\"body\":{\"error\":"
 	    "\"invalid_scope\",\"error_description\":\"Invalid device flow "
 	    "scope: https://www.googleapis.com/auth/calendar.events\"}}");
 	is_int(device(g, 60, &err), -2, "device flow: invalid_scope at the "
@@ -691,7 +582,7 @@ test_exchange(struct sl_google *g)
 
 	url = sl_google_auth_url(g, "http://127.0.0.1:5555/", verifier,
 	    "st4te");
-	ok(url && strncmp(url, base, strlen(base)) == 0 &&
+	ok(url && strncmp(url, fake_base, strlen(fake_base)) == 0 &&
 	    contains(url, "/auth?"), "auth URL on GOOGLE_AUTH_URL");
 	v = sl_asprintf("code_challenge=%s&", challenge);
 	ok(contains(url, v) && contains(url, "code_challenge_method=S256"),
@@ -718,7 +609,7 @@ test_exchange(struct sl_google *g)
 
 	sl_db_exec(db, "DELETE FROM tokens", jv_array());
 	sl_db_exec(db, "UPDATE reps SET calendar_status = 'none'", jv_array());
-	rules("{\"method\":\"POST\",\"path\":\"/token\",\"json\":{\"grant_type\":"
+	fake_rules("{\"method\":\"POST\",\"path\":\"/token\",\"json\":{\"grant_type\":"
 	    "\"authorization_code\",\"code\":\"4/0AcodeFromBrowser\"},\"body\":"
 	    "{\"access_token\":\"ya29.exchanged\",\"expires_in\":3599,"
 	    "\"refresh_token\":\"1//exchanged-refresh\",\"scope\":\"x\","
@@ -728,7 +619,7 @@ test_exchange(struct sl_google *g)
 	rc = sl_google_exchange(g, db, &rep, "4/0AcodeFromBrowser",
 	    "http://127.0.0.1:5555/", verifier, &err);
 	is_int(rc, 0, "code exchange: ok");
-	reqs = requests("POST", "/token");
+	reqs = fake_requests("POST", "/token");
 	is_str(field(reqs, 0, "json", "code_verifier"), verifier,
 	    "code exchange: the PKCE verifier is sent");
 	is_str(field(reqs, 0, "json", "redirect_uri"),
@@ -761,15 +652,15 @@ test_disconnect(struct sl_google *g)
 
 	seed("ya29.good", 3000);
 	is_int(sl_google_disconnect(db, &rep), 0, "disconnect: ok");
-	ledger_is("SELECT count(*) FROM tokens WHERE provider = 'google'",
+	ledger_is("SELECT fake_count(*) FROM tokens WHERE provider = 'google'",
 	    "0", "disconnect: the tokens are gone");
 	ledger_is("SELECT calendar_status FROM reps WHERE name = 'anna'",
 	    "none", "disconnect: calendar 'none'");
-	rules(FREEBUSY_OK);
+	fake_rules(FREEBUSY_OK);
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
 	ok(rc == -1 && err.revoked && strcmp(err.reason, "not_connected") ==
-	    0 && count("POST", "/calendar/v3/freeBusy") == 0,
+	    0 && fake_count("POST", "/calendar/v3/freeBusy") == 0,
 	    "no tokens: not_connected, no call");
 	jv_free(errs);
 
@@ -829,7 +720,7 @@ test_config(void)
 	setenv("GOOGLE_CLIENT_SECRET", SECRET, 1);
 	setenv("GOOGLE_API_URL", "ftp://example.com", 1);
 	is_int(open_status(), 78, "a base URL that is not http(s): exit 78");
-	setenv("GOOGLE_API_URL", base, 1);
+	setenv("GOOGLE_API_URL", fake_base, 1);
 	is_int(open_status(), 0, "complete configuration: no exit");
 }
 
@@ -857,11 +748,11 @@ main(void)
 	setenv("SALESLINE_HTTP_BACKOFF_SCALE", "0.01", 1);
 	setenv("SALESLINE_POLL_SCALE", "0.001", 1);
 	now = sl_now();
-	if (!ok(start_fake() == 0, "fake-api started"))
+	if (!ok(fake_start(NULL) == 0, "fake-api started"))
 		goto out;
-	snprintf(authurl, sizeof authurl, "%s/auth", base);
-	setenv("GOOGLE_OAUTH_URL", base, 1);
-	setenv("GOOGLE_API_URL", base, 1);
+	snprintf(authurl, sizeof authurl, "%s/auth", fake_base);
+	setenv("GOOGLE_OAUTH_URL", fake_base, 1);
+	setenv("GOOGLE_API_URL", fake_base, 1);
 	setenv("GOOGLE_AUTH_URL", authurl, 1);
 	test_config();
 	if (!ok((g = sl_google_open()) != NULL, "sl_google_open"))
@@ -911,7 +802,7 @@ out:
 	sl_vault_reset();
 	sl_http_cleanup();
 	sl_zone_free_all();
-	is_int(stop_fake(), 0, "fake-api exits 0 on SIGTERM");
+	is_int(fake_stop(), 0, "fake-api exits 0 on SIGTERM");
 	cmd = sl_asprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);

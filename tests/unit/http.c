@@ -26,11 +26,10 @@
 #include "jsonl.h"
 #include "sl.h"
 #include "tap.h"
+#include "fake_client.h"
 
 #define TOKEN "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"
 
-static pid_t fake_pid = -1;
-static char base[64];
 static char url[512];
 static long elapsed;		/* ms taken by the last run() */
 
@@ -43,53 +42,6 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-start_fake(void)
-{
-	const char *build = getenv("SL_BUILD");
-	char path[4096], line[64];
-	int fds[2];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/tests/fake/fake-api",
-	    build && *build ? build : ".");
-	if (pipe(fds) < 0)
-		return -1;
-	if ((fake_pid = fork()) < 0)
-		return -1;
-	if (fake_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(path, "fake-api", "-t", TOKEN, (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	if (!(f = fdopen(fds[0], "r")))
-		return -1;
-	if (!fgets(line, sizeof line, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(line));
-	return 0;
-}
-
-static int
-stop_fake(void)
-{
-	int st;
-
-	if (fake_pid <= 0)
-		return -1;
-	kill(fake_pid, SIGTERM);
-	if (waitpid(fake_pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /*
  * A request for path on the fake, with the test's defaults.  The URL is
  * in a static buffer: one such request at a time.
@@ -100,7 +52,7 @@ req_for(const char *method, const char *path)
 	struct sl_http_req rq;
 
 	memset(&rq, 0, sizeof rq);
-	snprintf(url, sizeof url, "%s%s", base, path);
+	snprintf(url, sizeof url, "%s%s", fake_base, path);
 	rq.method = method;
 	rq.url = url;
 	rq.timeout_ms = 5000;
@@ -126,7 +78,7 @@ control(const char *path, const char *body)
 	char u[128];
 
 	memset(&rq, 0, sizeof rq);
-	snprintf(u, sizeof u, "%s%s", base, path);
+	snprintf(u, sizeof u, "%s%s", fake_base, path);
 	rq.url = u;
 	rq.body = body ? body : "";
 	if (run(&rq, &resp) != SL_HTTP_OK)
@@ -139,27 +91,6 @@ rules(const char *lines)
 {
 	control("/_fake/reset", NULL);
 	control("/_fake/rules", lines);
-}
-
-/* Requests the fake received since the last reset. */
-static int
-received(void)
-{
-	struct sl_http_req rq;
-	struct sl_http_resp resp;
-	char u[128];
-	size_t i;
-	int n = 0;
-
-	memset(&rq, 0, sizeof rq);
-	snprintf(u, sizeof u, "%s/_fake/log", base);
-	rq.url = u;
-
-	if (run(&rq, &resp) == SL_HTTP_OK)
-		for (i = 0; i < resp.body_len; i++)
-			n += resp.body[i] == '\n';
-	sl_http_resp_free(&resp);
-	return n;
 }
 
 static const char *
@@ -276,7 +207,7 @@ test_5xx(void)
 	rq.max_tries = 3;
 	is_int(run(&rq, &resp), SL_HTTP_TEMPORARY, "503: temporary");
 	is_int(resp.tries, 3, "503: three tries");
-	is_int(received(), 3, "503: the server got three requests");
+	is_int(fake_received(), 3, "503: the server got three requests");
 	ok(elapsed < 2000, "503: scaled backoff (%ld ms)", elapsed);
 	ok(contains(resp.error, "HTTP 503 Service Unavailable: down (3 tries)"),
 	    "503: error text '%s'", resp.error);
@@ -391,7 +322,7 @@ test_4xx(void)
 	rq = req_for("GET", "/moved");
 	is_int(run(&rq, &resp), SL_HTTP_PERMANENT,
 	    "302: permanent, not followed");
-	is_int(received(), 4, "302: the redirect was not followed");
+	is_int(fake_received(), 4, "302: the redirect was not followed");
 	sl_http_resp_free(&resp);
 }
 
@@ -716,7 +647,7 @@ test_url_label(void)
 
 	rules("{\"path\":\"*\",\"status\":500}");
 	snprintf(u, sizeof u, "http://user:pw@%s/v1/chat/completions?key="
-	    "SECRETKEY#frag", base + strlen("http://"));
+	    "SECRETKEY#frag", fake_base + strlen("http://"));
 	memset(&rq, 0, sizeof rq);
 	rq.url = u;
 	rq.max_tries = 1;
@@ -738,8 +669,8 @@ main(void)
 	test_retry_after();
 	test_backoff();
 	test_helpers();
-	if (!ok(start_fake() == 0, "fake-api started")) {
-		stop_fake();
+	if (!ok(fake_start(TOKEN) == 0, "fake-api started")) {
+		fake_stop();
 		return done_testing();
 	}
 	test_ok();
@@ -750,7 +681,7 @@ main(void)
 	test_raw();
 	test_url_label();
 	sl_http_cleanup();
-	st = stop_fake();
+	st = fake_stop();
 	is_int(st, 0, "fake-api exits 0 on SIGTERM");
 	return done_testing();
 }

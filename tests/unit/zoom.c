@@ -28,117 +28,13 @@
 #include "vault.h"
 #include "zoom.h"
 #include "tap.h"
+#include "fake_client.h"
 
 #define NOW "2026-03-10T12:00:00Z"
 #define ZTOKEN "eyJzdiI6IjAwMDAwMSIsImFsZyI6IkhTNTEyIn0.first"
 #define MEETINGS "/v2/users/me/meetings"
 
-static pid_t fake_pid = -1;
-static char base[64];
 static struct sl_db *db;
-
-static int
-start_fake(void)
-{
-	const char *build = getenv("SL_BUILD");
-	char path[4096], line[64];
-	int fds[2];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/tests/fake/fake-api",
-	    build && *build ? build : ".");
-	if (pipe(fds) < 0)
-		return -1;
-	if ((fake_pid = fork()) < 0)
-		return -1;
-	if (fake_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(path, "fake-api", (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	if (!(f = fdopen(fds[0], "r")))
-		return -1;
-	if (!fgets(line, sizeof line, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(line));
-	return 0;
-}
-
-static int
-stop_fake(void)
-{
-	int st;
-
-	if (fake_pid <= 0)
-		return -1;
-	kill(fake_pid, SIGTERM);
-	if (waitpid(fake_pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static char *
-control(const char *path, const char *body)
-{
-	struct sl_http_req rq = { 0 };
-	struct sl_http_resp resp;
-	char u[128], *out = NULL;
-
-	snprintf(u, sizeof u, "%s%s", base, path);
-	rq.url = u;
-	rq.body = body;
-	if (sl_http_do(&rq, &resp) != SL_HTTP_OK)
-		diag("%s failed: %s: %s", path, resp.error, resp.body);
-	else
-		out = sl_strdup(resp.body);
-	sl_http_resp_free(&resp);
-	return out;
-}
-
-static void
-rules(const char *lines)
-{
-	free(control("/_fake/reset", ""));
-	free(control("/_fake/rules", lines));
-}
-
-/* The requests to method path since the last reset, oldest first. */
-static jv
-requests(const char *method, const char *path)
-{
-	char *log = control("/_fake/log", NULL), *p, *nl;
-	const char *m, *pa;
-	jv out = jv_array(), e;
-
-	for (p = log; p && *p; p = nl + 1) {
-		if (!(nl = strchr(p, '\n')))
-			nl = p + strlen(p);
-		e = sl_parse(p, (size_t)(nl - p));
-		if (jv_get_kind(e) == JV_KIND_OBJECT &&
-		    sl_get_str(e, "method", &m) == 1 && strcmp(m, method) == 0 &&
-		    sl_get_str(e, "path", &pa) == 1 && strcmp(pa, path) == 0)
-			out = jv_array_append(out, e);
-		else
-			jv_free(e);
-		if (!*nl)
-			break;
-	}
-	free(log);
-	return out;
-}
-
-static int
-count(const char *method, const char *path)
-{
-	return jv_array_length(requests(method, path));
-}
 
 /* The nth request's part ("json", "headers", "query") as a new object. */
 static jv
@@ -253,7 +149,7 @@ test_create(struct sl_zoom *z)
 	char *v;
 	int rc, b1 = -1, b2 = -1;
 
-	rules(TOKEN_RULE(ZTOKEN) CREATED("86311432571"));
+	fake_rules(TOKEN_RULE(ZTOKEN) CREATED("86311432571"));
 	rc = create(z, &m, &err);
 	is_int(rc, 0, "create: ok");
 	if (rc < 0)
@@ -271,11 +167,11 @@ test_create(struct sl_zoom *z)
 	rc = create(z, &m, &err);
 	is_int(rc, 0, "second create: ok");
 	jv_free(m);
-	is_int(count("POST", "/oauth/token"), 1, "two creates, one token "
+	is_int(fake_count("POST", "/oauth/token"), 1, "two creates, one token "
 	    "request");
-	is_int(count("POST", MEETINGS), 2, "two create requests");
+	is_int(fake_count("POST", MEETINGS), 2, "two create requests");
 
-	reqs = requests("POST", "/oauth/token");
+	reqs = fake_requests("POST", "/oauth/token");
 	is_str(field(reqs, 0, "query", "account_id"), "acct-7Hq2",
 	    "token: account_id in the query");
 	/* base64("zid-123:zsecret-456") */
@@ -283,7 +179,7 @@ test_create(struct sl_zoom *z)
 	    "Basic emlkLTEyMzp6c2VjcmV0LTQ1Ng==", "token: Basic auth");
 	jv_free(reqs);
 
-	reqs = requests("POST", MEETINGS);
+	reqs = fake_requests("POST", MEETINGS);
 	is_str(field(reqs, 0, "headers", "authorization"), "Bearer " ZTOKEN,
 	    "create: the bearer token");
 	is_str(field(reqs, 0, "headers", "accept"), "application/json",
@@ -330,12 +226,12 @@ test_create(struct sl_zoom *z)
 	free(v);
 
 	/* Beyond 2^53 the number is not exact: the join_url has the id. */
-	rules(TOKEN_RULE(ZTOKEN) CREATED("9007199254740993"));
+	fake_rules(TOKEN_RULE(ZTOKEN) CREATED("9007199254740993"));
 	rc = create(z, &m, &err);
 	is_str(rc == 0 ? meeting_str(m, "id") : NULL, "9007199254740993",
 	    "an id beyond 2^53 survives as a string");
 	jv_free(m);
-	rules(TOKEN_RULE(ZTOKEN) CREATED("1234567890123456"));
+	fake_rules(TOKEN_RULE(ZTOKEN) CREATED("1234567890123456"));
 	rc = create(z, &m, &err);
 	is_str(rc == 0 ? meeting_str(m, "id") : NULL, "1234567890123456",
 	    "a 16-digit id without an exponent");
@@ -350,8 +246,8 @@ test_token_reuse(void)
 	jv m;
 	char later[64];
 
-	rules(TOKEN_RULE("eyJ.second") CREATED("86311432571"));
-	ok(create(z, &m, &err) == 0 && count("POST", "/oauth/token") == 0,
+	fake_rules(TOKEN_RULE("eyJ.second") CREATED("86311432571"));
+	ok(create(z, &m, &err) == 0 && fake_count("POST", "/oauth/token") == 0,
 	    "another process takes the token from the ledger");
 	jv_free(m);
 	sl_zoom_close(z);
@@ -359,10 +255,10 @@ test_token_reuse(void)
 	snprintf(later, sizeof later, "%lld", (long long)at(NOW) + 3599 - 59);
 	setenv("SALESLINE_NOW", later, 1);
 	z = sl_zoom_open();
-	ok(create(z, &m, &err) == 0 && count("POST", "/oauth/token") == 1,
+	ok(create(z, &m, &err) == 0 && fake_count("POST", "/oauth/token") == 1,
 	    "59 s left: a new token");
 	jv_free(m);
-	ok(create(z, &m, &err) == 0 && count("POST", "/oauth/token") == 1,
+	ok(create(z, &m, &err) == 0 && fake_count("POST", "/oauth/token") == 1,
 	    "the new token is cached");
 	jv_free(m);
 	sl_zoom_close(z);
@@ -377,31 +273,32 @@ test_401(struct sl_zoom *z)
 	jv m, reqs;
 	int rc;
 
-	rules(TOKEN_RULE("eyJ.cached") CREATED("86311432571"));
+	fake_rules(TOKEN_RULE("eyJ.cached") CREATED("86311432571"));
 	rc = create(z, &m, &err);
 	jv_free(m);
-	rules("{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"times\":1,"
+	fake_rules("{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"times\":1,"
 	    "\"status\":401,\"body\":{\"code\":124,\"message\":\"Invalid "
 	    "access token.\"}}\n" TOKEN_RULE("eyJ.renewed")
 	    CREATED("86311432571"));
 	rc = create(z, &m, &err);
 	is_int(rc, 0, "401/124 -> new token -> retry: ok");
-	is_int(count("POST", "/oauth/token"), 1, "401/124: one new token");
-	reqs = requests("POST", MEETINGS);
+	is_int(fake_count("POST", "/oauth/token"), 1, "401/124: one new token");
+	reqs = fake_requests("POST", MEETINGS);
 	is_int(jv_array_length(jv_copy(reqs)), 2, "401/124: retried once");
 	is_str(field(reqs, 1, "headers", "authorization"),
 	    "Bearer eyJ.renewed", "401/124: the retry has the new token");
 	jv_free(reqs);
 	jv_free(m);
 
-	rules("{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":401,"
+	fake_rules("{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":401,"
 	    "\"body\":{\"code\":124,\"message\":\"Access token is expired.\"}}\n"
 	    TOKEN_RULE("eyJ.renewed-again"));
 	rc = create(z, &m, &err);
 	ok(rc == -1 && err.status == 401 && strcmp(err.reason, "124") == 0,
 	    "401 twice: fails, reason 124");
 	is_int(sl_svc_exit_code(&err), 77, "401 twice: exit 77");
-	ok(count("POST", MEETINGS) == 2 && count("POST", "/oauth/token") == 1,
+	ok(fake_count("POST", MEETINGS) == 2 &&
+	    fake_count("POST", "/oauth/token") == 1,
 	    "401 twice: one new token, no loop");
 	ok(!contains(err.message, "eyJ"), "401 twice: no token in '%s'",
 	    err.message);
@@ -415,7 +312,7 @@ test_errors(struct sl_zoom *z)
 	jv m;
 	int rc;
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":400,"
 	    "\"body\":{\"code\":300,\"message\":\"Validation Failed.\","
 	    "\"errors\":[{\"field\":\"start_time\",\"message\":\"Invalid "
@@ -427,10 +324,10 @@ test_errors(struct sl_zoom *z)
 	    contains(err.message, "start_time: Invalid field."),
 	    "400/300: message '%s'", err.message);
 	ok(err.class == SL_HTTP_PERMANENT && sl_svc_exit_code(&err) == 69 &&
-	    count("POST", MEETINGS) == 1, "400/300: permanent, not retried, "
+	    fake_count("POST", MEETINGS) == 1, "400/300: permanent, not retried, "
 	    "exit 69");
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":400,"
 	    "\"headers\":{\"Content-Type\":\"application/xml\"},\"body\":"
 	    "\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-8\\\"?><result>"
@@ -441,7 +338,7 @@ test_errors(struct sl_zoom *z)
 	    contains(err.message, "Request Body should be a valid JSON object."),
 	    "an XML error body: code and message read: '%s'", err.message);
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":404,"
 	    "\"body\":\"\"}");
 	rc = create(z, &m, &err);
@@ -449,7 +346,7 @@ test_errors(struct sl_zoom *z)
 	    contains(err.message, "404"), "an empty error body: '%s'",
 	    err.message);
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":201,"
 	    "\"body\":\"<html>proxy</html>\"}");
 	rc = create(z, &m, &err);
@@ -457,7 +354,7 @@ test_errors(struct sl_zoom *z)
 	    sl_svc_exit_code(&err) == 75, "a 201 without a meeting: uncertain "
 	    "(it may exist)");
 
-	rules("{\"method\":\"POST\",\"path\":\"/oauth/token\",\"status\":400,"
+	fake_rules("{\"method\":\"POST\",\"path\":\"/oauth/token\",\"status\":400,"
 	    "\"body\":{\"reason\":\"Invalid client_id or client_secret\","
 	    "\"error\":\"invalid_client\"}}");
 	sl_db_exec(db, "DELETE FROM tokens", jv_array());
@@ -473,9 +370,9 @@ test_errors(struct sl_zoom *z)
 	    "'%s'", err.message);
 	ok(!contains(err.message, "zsecret") && !contains(err.message,
 	    "emlk"), "token invalid_client: no credentials in the message");
-	is_int(count("POST", MEETINGS), 0, "token refused: no create");
+	is_int(fake_count("POST", MEETINGS), 0, "token refused: no create");
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":429,"
 	    "\"headers\":{\"X-RateLimit-Type\":\"Daily-limit\","
 	    "\"X-RateLimit-Category\":\"Medium\"},\"body\":{\"code\":429,"
@@ -485,27 +382,27 @@ test_errors(struct sl_zoom *z)
 	rc = create(z, &m, &err);
 	ok(rc == -1 && err.class == SL_HTTP_TEMPORARY &&
 	    sl_svc_exit_code(&err) == 75, "429 daily: temporary, exit 75");
-	ok(count("POST", MEETINGS) == 1 && now_ms() - t0 < 1000,
+	ok(fake_count("POST", MEETINGS) == 1 && now_ms() - t0 < 1000,
 	    "429 daily: not waited for");
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"status\":429,"
 	    "\"headers\":{\"Retry-After\":\"3600\"},\"body\":{\"code\":429,"
 	    "\"message\":\"Too many requests\"}}");
 	t0 = now_ms();
 	rc = create(z, &m, &err);
 	ok(rc == -1 && err.class == SL_HTTP_TEMPORARY &&
-	    count("POST", MEETINGS) == 1 && now_ms() - t0 < 1000,
+	    fake_count("POST", MEETINGS) == 1 && now_ms() - t0 < 1000,
 	    "429 Retry-After: 3600: temporary at once");
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"POST\",\"path\":\"" MEETINGS "\",\"times\":1,"
 	    "\"status\":429,\"headers\":{\"Retry-After\":\"1\","
 	    "\"X-RateLimit-Type\":\"QPS\"},\"body\":{\"code\":429,"
 	    "\"message\":\"Too many requests\"}}\n" CREATED("86311432571"));
 	t0 = now_ms();
 	rc = create(z, &m, &err);
-	ok(rc == 0 && count("POST", MEETINGS) == 2 && now_ms() - t0 >= 1000,
+	ok(rc == 0 && fake_count("POST", MEETINGS) == 2 && now_ms() - t0 >= 1000,
 	    "429 per second with Retry-After: 1: waited, then created");
 	jv_free(m);
 }
@@ -519,7 +416,7 @@ test_delete_update_verify(void)
 	char *v;
 	int rc;
 
-	rules(TOKEN_RULE(ZTOKEN)
+	fake_rules(TOKEN_RULE(ZTOKEN)
 	    "{\"method\":\"DELETE\",\"path\":\"/v2/meetings/86311432571\","
 	    "\"status\":204,\"body\":\"\"}\n"
 	    "{\"method\":\"DELETE\",\"path\":\"/v2/meetings/1\",\"status\":404,"
@@ -544,7 +441,7 @@ test_delete_update_verify(void)
 	rc = sl_zoom_update(z, db, "86311432571", at("2026-03-12T15:30:00+01:00"),
 	    45, "Europe/Berlin", &err);
 	is_int(rc, 0, "update 204: ok");
-	reqs = requests("PATCH", "/v2/meetings/86311432571");
+	reqs = fake_requests("PATCH", "/v2/meetings/86311432571");
 	is_str(field(reqs, 0, "json", "start_time"), "2026-03-12T14:30:00Z",
 	    "update: start_time in UTC with Z");
 	jv_free(reqs);
@@ -556,7 +453,7 @@ test_delete_update_verify(void)
 	    "verify: id, email, account_id, type and nothing else");
 	free(v);
 	jv_free(acct);
-	is_int(count("POST", "/oauth/token"), 1, "one token for all of them");
+	is_int(fake_count("POST", "/oauth/token"), 1, "one token for all of them");
 	sl_zoom_close(z);
 }
 
@@ -599,7 +496,7 @@ test_config(void)
 	setenv("ZOOM_CLIENT_SECRET", "zsecret-456", 1);
 	setenv("ZOOM_API_URL", "api.zoom.us", 1);
 	is_int(open_status(), 78, "ZOOM_API_URL not http(s): exit 78");
-	setenv("ZOOM_API_URL", base, 1);
+	setenv("ZOOM_API_URL", fake_base, 1);
 	is_int(open_status(), 0, "complete configuration: no exit");
 }
 
@@ -623,9 +520,9 @@ main(void)
 	setenv("SALESLINE_NOW", NOW, 1);
 	setenv("SALESLINE_SECRET_KEY", "zoom unit test key", 1);
 	setenv("SALESLINE_HTTP_BACKOFF_SCALE", "0.01", 1);
-	if (!ok(start_fake() == 0, "fake-api started"))
+	if (!ok(fake_start(NULL) == 0, "fake-api started"))
 		goto out;
-	setenv("ZOOM_OAUTH_URL", base, 1);
+	setenv("ZOOM_OAUTH_URL", fake_base, 1);
 	test_config();
 	if (!ok((z = sl_zoom_open()) != NULL, "sl_zoom_open"))
 		goto out;
@@ -648,7 +545,7 @@ out:
 		sl_db_close(db);
 	sl_vault_reset();
 	sl_http_cleanup();
-	is_int(stop_fake(), 0, "fake-api exits 0 on SIGTERM");
+	is_int(fake_stop(), 0, "fake-api exits 0 on SIGTERM");
 	cmd = sl_asprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
