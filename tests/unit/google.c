@@ -230,7 +230,7 @@ test_refresh_near_expiry(struct sl_google *g)
 	ok(v && strncmp(v, "v1:", 3) == 0 && !contains(v, "ya29") &&
 	    !contains(v, "1//"), "the ledger holds the tokens sealed only");
 	free(v);
-	ledger_is("SELECT fake_count(*) FROM tokens WHERE value NOT LIKE 'v1:%'",
+	ledger_is("SELECT count(*) FROM tokens WHERE value NOT LIKE 'v1:%'",
 	    "0", "every token row is sealed");
 
 	/* A valid token is used as it is. */
@@ -379,7 +379,7 @@ test_invalid_grant(struct sl_google *g)
 	ledger_is("SELECT calendar_error FROM reps WHERE name = 'anna'",
 	    "invalid_grant: Token has been expired or revoked.",
 	    "calendar_error says why");
-	ledger_is("SELECT fake_count(*) FROM audit WHERE action = "
+	ledger_is("SELECT count(*) FROM audit WHERE action = "
 	    "'calendar.disconnected' AND subject = 'anna'", "1",
 	    "an audit row 'calendar.disconnected' for 'anna'");
 	d = ledger("SELECT actor || ' ' || COALESCE(detail, '') FROM audit "
@@ -393,7 +393,7 @@ test_invalid_grant(struct sl_google *g)
 	rc = sl_google_freebusy(g, db, &rep, at("2026-03-11T08:00:00Z"),
 	    at("2026-03-11T18:00:00Z"), &iv, &n, &cap, &errs, &err);
 	ok(rc == -1 && err.revoked, "invalid_grant again: revoked");
-	ledger_is("SELECT fake_count(*) FROM audit WHERE action = "
+	ledger_is("SELECT count(*) FROM audit WHERE action = "
 	    "'calendar.disconnected'", "1", "invalid_grant again: no second "
 	    "audit row");
 	jv_free(errs);
@@ -544,7 +544,7 @@ test_device(struct sl_google *g)
 	free(v);
 	ledger_is("SELECT calendar_status FROM reps WHERE name = 'anna'",
 	    "connected", "device flow: the calendar is connected");
-	ledger_is("SELECT fake_count(*) FROM audit WHERE action = "
+	ledger_is("SELECT count(*) FROM audit WHERE action = "
 	    "'calendar.connected' AND subject = 'anna'", "1",
 	    "device flow: an audit row 'calendar.connected'");
 
@@ -652,7 +652,7 @@ test_disconnect(struct sl_google *g)
 
 	seed("ya29.good", 3000);
 	is_int(sl_google_disconnect(db, &rep), 0, "disconnect: ok");
-	ledger_is("SELECT fake_count(*) FROM tokens WHERE provider = 'google'",
+	ledger_is("SELECT count(*) FROM tokens WHERE provider = 'google'",
 	    "0", "disconnect: the tokens are gone");
 	ledger_is("SELECT calendar_status FROM reps WHERE name = 'anna'",
 	    "none", "disconnect: calendar 'none'");
