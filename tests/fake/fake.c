@@ -85,6 +85,7 @@ static const struct fake_module *const modules[] = {
 	&fake_telegram,
 	&fake_google,
 	&fake_zoom,
+	&fake_llm,
 };
 #define NMODULES (sizeof modules / sizeof modules[0])
 

@@ -94,6 +94,7 @@ struct fake_module {
 extern const struct fake_module fake_telegram;
 extern const struct fake_module fake_google;
 extern const struct fake_module fake_zoom;
+extern const struct fake_module fake_llm;
 
 /* Answers: status, content type and body (copied). */
 void fake_reply(struct fake_resp *resp, int status, const char *type,
