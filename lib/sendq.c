@@ -319,9 +319,8 @@ sl_sendq_defer(struct sl_sendq *q, struct sl_sendq_chat *c, int64_t at)
  * The outbox.
  *
  * At most once: a record is stored (messages, status 'queued') under its
- * key before any send, in one transaction per read(2) of input; a key
- * already stored is reported, not sent.  Right before a send the row
- * becomes 'sending' (committed), after it 'sent'.  A crash in between
+ * key before any send; a key already stored is reported, not sent.  Right
+ * before a send the row becomes 'sending' (committed), after it 'sent'.  A crash in between
  * leaves 'sending', which a later run reports as 'uncertain' and does not
  * send again; so does a send whose answer was lost.  Only
  * resend_uncertain sends those.  Between the parts of a long text the row
@@ -341,6 +340,17 @@ sl_sendq_defer(struct sl_sendq *q, struct sl_sendq_chat *c, int64_t at)
  * chat given up on after temporary failures releases its messages for a
  * later run and takes no new one for HOLD_MS.
  *
+ * Transactions: every write joins one open transaction (BEGIN IMMEDIATE
+ * on SQLite), which is committed before anything leaves the process that
+ * depends on it: before every call to the channel (so a row is 'queued'
+ * and then 'sending' in the ledger before its send), before waiting for
+ * input or time, and after SETTLE_MS at the latest.  Records for stdout
+ * are held until that commit, so nothing is reported that the ledger does
+ * not have yet.  One commit thus carries a message's 'sent', the lines
+ * read after it and the next message's 'sending'; a crash before it
+ * leaves that message 'sending', reported as 'uncertain' and not sent
+ * again, exactly as a crash during the send would.
+ *
  * A chat's head moves through NEW (not_before; the prospect re-checked:
  * a person took over, or unreachable, drops it; older rows first),
  * TYPING (the channel's action every action_ms while the delay lasts),
@@ -358,6 +368,7 @@ sl_sendq_defer(struct sl_sendq *q, struct sl_sendq_chat *c, int64_t at)
 #define HOLD_MS 30000
 #define CHECK_MS 250
 #define CHUNK (64 * 1024)
+#define SETTLE_MS 50		/* longest a transaction stays open */
 
 enum { NEW, TYPING, SEND, CHECK };
 
@@ -378,6 +389,8 @@ struct outbox {
 	struct note *notes;
 	char me[160];
 	int in_tx, fatal;
+	int64_t tx_at;		/* when the open transaction began */
+	jv held;		/* records to write after the commit */
 	const char *fatal_code;
 	char code[24], why[512];
 	int64_t global_next, heartbeat;
@@ -495,6 +508,32 @@ int_id(const char *s, int64_t *v)
 }
 
 static void
+out_rec(struct outbox *x, jv rec)
+{
+	if (sl_emit(rec) < 0 && !x->fatal) {
+		x->fatal = SL_EX_IOERR;
+		x->fatal_code = "output";
+	}
+}
+
+/*
+ * Writes the records held for the commit.  After a failed one too: what
+ * they report (a send that went out, say) happened all the same.
+ */
+static void
+release_held(struct outbox *x)
+{
+	int i, n = jv_array_length(jv_copy(x->held));
+
+	for (i = 0; i < n; i++)
+		out_rec(x, jv_array_get(jv_copy(x->held), i));
+	if (n > 0) {
+		jv_free(x->held);
+		x->held = jv_array();
+	}
+}
+
+static void
 db_fail(struct outbox *x)
 {
 	if (x->fatal)
@@ -505,13 +544,41 @@ db_fail(struct outbox *x)
 	if (x->in_tx)
 		sl_db_rollback(x->db);
 	x->in_tx = 0;
+	release_held(x);
 }
 
+static void
+tx_begin(struct outbox *x)
+{
+	if (x->in_tx || x->fatal)
+		return;
+	if (sl_db_begin_claim(x->db) < 0) {
+		db_fail(x);
+	} else {
+		x->in_tx = 1;
+		x->tx_at = mono_ms();
+	}
+}
+
+/* Commits the open transaction, then writes the records it held. */
+static void
+tx_end(struct outbox *x)
+{
+	if (!x->in_tx)
+		return;
+	x->in_tx = 0;
+	if (sl_db_commit(x->db) < 0)
+		db_fail(x);
+	release_held(x);
+}
+
+/* A write: it joins the open transaction (begun when none is). */
 static long
 exec(struct outbox *x, const char *sql, jv params)
 {
 	long n;
 
+	tx_begin(x);
 	if (x->fatal) {
 		jv_free(params);
 		return -1;
@@ -556,27 +623,6 @@ query(struct outbox *x, const char *sql, jv params)
 		return jv_array();
 	}
 	return rows;
-}
-
-static void
-tx_begin(struct outbox *x)
-{
-	if (x->in_tx || x->fatal)
-		return;
-	if (sl_db_begin_claim(x->db) < 0)
-		db_fail(x);
-	else
-		x->in_tx = 1;
-}
-
-static void
-tx_end(struct outbox *x)
-{
-	if (!x->in_tx)
-		return;
-	x->in_tx = 0;
-	if (sl_db_commit(x->db) < 0)
-		db_fail(x);
 }
 
 static struct note *
@@ -710,13 +756,14 @@ record(const char *type, jv base, const char *key, const char *chat,
 	return sl_set(rec, "chat", jv_string(chat));
 }
 
+/* Writes rec on stdout, after the commit when a transaction is open. */
 static void
 emit(struct outbox *x, jv rec)
 {
-	if (sl_emit(rec) < 0 && !x->fatal) {
-		x->fatal = SL_EX_IOERR;
-		x->fatal_code = "output";
-	}
+	if (x->in_tx)
+		x->held = jv_array_append(x->held, rec);
+	else
+		out_rec(x, rec);
 }
 
 /* Reports a stored row as it stands, as a repeat (base consumed). */
@@ -1339,6 +1386,9 @@ send_part(struct outbox *x, struct sl_sendq_chat *c, struct note *n,
 		finish(x, c);
 		return;
 	}
+	tx_end(x);	/* 'sending' is in the ledger before the send */
+	if (x->fatal)
+		return;
 	memset(&r, 0, sizeof r);
 	r.id = jv_null();
 	r.retry_after_ms = -1;
@@ -1425,6 +1475,9 @@ step(struct outbox *x, struct sl_sendq_chat *c, int64_t now)
 	if (m->state == TYPING) {
 		if (now < m->typing_end) {
 			if (now >= m->next_action) {
+				tx_end(x);
+				if (x->fatal)
+					return;
 				x->ops->action(x->cb, m);
 				m->next_action = now + (x->o->action_ms > 0 ?
 				    x->o->action_ms : 4000);
@@ -1448,7 +1501,7 @@ step(struct outbox *x, struct sl_sendq_chat *c, int64_t now)
 	send_part(x, c, n, m);
 }
 
-/* One read(2) of stdin; the complete lines in one transaction. */
+/* One read(2) of stdin; its complete lines join the open transaction. */
 static void
 read_input(struct outbox *x, struct input *in)
 {
@@ -1487,7 +1540,6 @@ read_input(struct outbox *x, struct input *in)
 		in->skipping = 0;
 		start = scan = nl ? end + 1 : in->len;
 	}
-	tx_end(x);
 	memmove(in->buf, in->buf + start, in->len - start);
 	in->len -= start;
 	if (in->len > SL_LINE_MAX) {
@@ -1527,6 +1579,8 @@ loop(struct outbox *x)
 	x->heartbeat = mono_ms() + HEARTBEAT_MS;
 	while (!x->fatal && !stopping) {
 		now = mono_ms();
+		if (x->in_tx && now - x->tx_at >= SETTLE_MS)
+			tx_end(x);
 		if (now >= x->heartbeat) {
 			exec(x, SQL_RENEW, JV_ARRAY(jv_string(x->me),
 			    num(lease())));
@@ -1545,6 +1599,18 @@ loop(struct outbox *x)
 		pfd.fd = STDIN_FILENO;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
+		if (x->in_tx) {
+			/* input already there joins the open transaction */
+			r = in.eof ? 0 : poll(&pfd, 1, 0);
+			if (r > 0) {
+				read_input(x, &in);
+				continue;
+			}
+			tx_end(x);
+			if (x->fatal)
+				break;
+			pfd.revents = 0;
+		}
 		r = poll(&pfd, in.eof ? 0 : 1, (int)timeout);
 		if (r < 0 && errno != EINTR) {
 			sl_error("poll: %s", strerror(errno));
@@ -1602,9 +1668,11 @@ sl_outbox_run(struct sl_db *db, const struct sl_outbox_ops *ops, void *cb,
 	host[sizeof host - 1] = '\0';
 	snprintf(x.me, sizeof x.me, "%s:%ld:%llx", host, (long)getpid(),
 	    (unsigned long long)mono_ms() ^ (unsigned long long)time(NULL));
+	x.held = jv_array();
 	if (opts->pending)
 		load_pending(&x);
 	loop(&x);
+	tx_end(&x);
 	if (sl_sendq_len(x.q) > 0)
 		drain(&x);
 	if (x.uncertain)
@@ -1620,6 +1688,7 @@ sl_outbox_run(struct sl_db *db, const struct sl_outbox_ops *ops, void *cb,
 	else
 		st = x.rejected ? SL_EX_REJECT : SL_EX_OK;
 	sl_sendq_free(x.q, out_free);
+	jv_free(x.held);
 	for (n = x.notes; n; n = next) {
 		next = n->next;
 		free(n->chat);
