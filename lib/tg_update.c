@@ -1299,38 +1299,44 @@ savepoint(struct sl_tgu *u, const char *sql)
 }
 
 /*
- * The update of a stored row (borrowed): the one stored by this process
- * when it is still at hand, else the stored text parsed.
+ * The update of stored row id: the one stored by this process when it is
+ * still at hand, else the stored text parsed; null when there is none,
+ * invalid after a failure of the ledger.
  */
 static jv
-update_of(struct sl_tgu *u, jv row, jv uid)
+update_of(struct sl_tgu *u, jv id, jv uid)
 {
-	jv upd = jv_invalid(), raw;
+	jv upd = jv_invalid(), row, raw;
 
 	if (jv_get_kind(uid) == JV_KIND_STRING)
 		upd = jv_object_get(jv_copy(u->cache), jv_copy(uid));
 	if (jv_is_valid(upd))
 		return upd;
 	jv_free(upd);
+	row = sl_db_query1(u->db, "SELECT raw FROM updates WHERE id = $1",
+	    JV_ARRAY(jv_copy(id)));
+	if (!jv_is_valid(row))
+		return row;
 	raw = col(row, "raw");
 	upd = jv_get_kind(raw) == JV_KIND_STRING ?
 	    sl_parse(jv_string_value(raw),
 	    (size_t)jv_string_length_bytes(jv_copy(raw))) : jv_null();
 	jv_free(raw);
+	jv_free(row);
 	return upd;
 }
 
 /*
- * Normalises the stored update row {id, update_id, raw} (consumed) in
- * group g: claim and records in a savepoint.  Returns 0 or an exit status
- * (the group is then dropped).
+ * Normalises the stored update row {id, update_id} (consumed) in group g:
+ * claim and records in a savepoint.  Returns 0 or an exit status (the
+ * group is then dropped).
  */
 static int
 process_one(struct sl_tgu *u, jv row, struct group *g)
 {
 	struct upd p;
 	jv id = col(row, "id"), uid = id_str(col(row, "update_id"));
-	jv upd = update_of(u, row, uid);
+	jv upd = update_of(u, id, uid);
 	char kbuf[64];
 	long n;
 	int rc = 0;
@@ -1341,6 +1347,8 @@ process_one(struct sl_tgu *u, jv row, struct group *g)
 	p.now = sl_now();
 	p.conn = jv_null();
 	p.out = jv_array();
+	if (!jv_is_valid(upd))
+		goto dberr;
 	if (jv_get_kind(upd) != JV_KIND_OBJECT ||
 	    !(p.kind = kind_of(upd, kbuf, sizeof kbuf))) {
 		bad(&p, "%s", jv_get_kind(upd) == JV_KIND_OBJECT ?
@@ -1412,7 +1420,7 @@ sl_tgu_process(struct sl_tgu *u)
 	int i, n = 0, rc = 0;
 
 	do {
-		rows = sl_db_query(u->db, "SELECT id, update_id, raw FROM "
+		rows = sl_db_query(u->db, "SELECT id, update_id FROM "
 		    "updates WHERE channel = 'telegram' AND bot = $1 AND "
 		    "processed_at IS NULL AND update_id > $2 "
 		    "ORDER BY update_id LIMIT " STR(PENDING_BATCH),
@@ -1481,9 +1489,10 @@ insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now, jv *fresh)
 {
 	char kbuf[64];
 	const char *kind = kind_of(upd, kbuf, sizeof kbuf);
-	jv chat, bc, row;
+	jv chat, bc;
 	size_t len;
 	char *raw;
+	long n;
 
 	chat = kind ? dig(upd, kind, "chat", "id") : jv_null();
 	if (kind && jv_get_kind(chat) == JV_KIND_NULL)
@@ -1494,21 +1503,15 @@ insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now, jv *fresh)
 		bc = dig(upd, kind, "id", NULL);
 	}
 	raw = sl_json_dump(upd, &len);
-	row = sl_db_query1(u->db, "INSERT INTO updates (channel, bot, "
-	    "update_id, kind, chat, business_connection, raw, received_at) "
-	    "VALUES ('telegram', $1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
-	    "(channel, bot, update_id) DO NOTHING RETURNING id",
-	    JV_ARRAY(jv_string(u->tg->bot), jv_number((double)uid),
-	    kind ? jv_string(kind) : jv_null(), chat, bc,
-	    jv_string_sized(raw, (int)len), jv_number((double)now)));
+	n = sl_db_exec(u->db, "INSERT INTO updates (channel, bot, update_id, "
+	    "kind, chat, business_connection, raw, received_at) VALUES "
+	    "('telegram', $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (channel, "
+	    "bot, update_id) DO NOTHING", JV_ARRAY(jv_string(u->tg->bot),
+	    jv_number((double)uid), kind ? jv_string(kind) : jv_null(), chat,
+	    bc, jv_string_sized(raw, (int)len), jv_number((double)now)));
 	free(raw);
-	if (!jv_is_valid(row)) {
-		jv_free(row);
-		return -1;
-	}
-	if (jv_get_kind(row) == JV_KIND_NULL)
-		return 0;
-	jv_free(row);
+	if (n <= 0)
+		return n < 0 ? -1 : 0;
 	*fresh = jv_object_set(*fresh, sl_id_jv(uid), jv_copy(upd));
 	return 1;
 }
