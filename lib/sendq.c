@@ -411,8 +411,9 @@ static const char SQL_INSERT[] =
     "business_connection, chat, reply_to, text, key, status, claimed_by, "
     "claimed_until, not_before, meta, at, created_at, updated_at) VALUES "
     "('out', $1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11, $12, "
-    "$13, $13, $13) ON CONFLICT (key) DO NOTHING RETURNING id";
+    "$13, $13, $13) ON CONFLICT (key) DO NOTHING";
 static const char SQL_GET[] = "SELECT * FROM messages WHERE key = $1";
+static const char SQL_ID[] = "SELECT id FROM messages WHERE key = $1";
 static const char SQL_TAKE[] =
     "UPDATE messages SET status = $2, claimed_by = $3, claimed_until = $4, "
     "updated_at = $5 WHERE key = $1 AND status = $6 AND "
@@ -444,9 +445,15 @@ static const char SQL_PENDING[] =
     "(status = 'uncertain' AND CAST($3 AS BIGINT) = 1)) ORDER BY id";
 static const char SQL_OLDER[] =
     "SELECT * FROM messages WHERE direction = 'out' AND channel = $1 AND "
-    "chat IN ($2, $3) AND coalesce(business_connection, '') = $4 AND "
-    "status IN ('queued', 'sending') AND id < $5 AND (bot = $6 OR "
-    "bot IS NULL) AND coalesce(claimed_by, '') <> $7 ORDER BY id";
+    "chat = $2 AND coalesce(business_connection, '') = $3 AND "
+    "status IN ('queued', 'sending') AND id < $4 AND (bot = $5 OR "
+    "bot IS NULL) AND coalesce(claimed_by, '') <> $6 ORDER BY id";
+/* the same for a chat that moved: its old name too */
+static const char SQL_OLDER_MOVED[] =
+    "SELECT * FROM messages WHERE direction = 'out' AND channel = $1 AND "
+    "chat IN ($2, $7) AND coalesce(business_connection, '') = $3 AND "
+    "status IN ('queued', 'sending') AND id < $4 AND (bot = $5 OR "
+    "bot IS NULL) AND coalesce(claimed_by, '') <> $6 ORDER BY id";
 static const char SQL_PROSPECT_ID[] =
     "SELECT id, human_active, unreachable FROM prospects WHERE id = $1";
 static const char SQL_PROSPECT_CHAT[] =
@@ -1017,13 +1024,20 @@ static int
 older_done(struct outbox *x, struct sl_sendq_chat *c, struct sl_out *m,
     int64_t now)
 {
-	jv rows, row;
+	jv rows, row, p;
 	int i, len, wait = 0;
 
-	rows = query(x, SQL_OLDER, JV_ARRAY(jv_string(x->ops->channel),
-	    jv_string(m->chat), jv_string(m->from_chat ? m->from_chat :
-	    m->chat), jv_string(m->bc ? m->bc : ""), num(m->id),
-	    jv_string(x->o->bot), jv_string(x->me)));
+	if (m->id == 0) {
+		row = query1(x, SQL_ID, JV_ARRAY(jv_string(m->key)));
+		m->id = icol(row, "id");
+		jv_free(row);
+	}
+	p = JV_ARRAY(jv_string(x->ops->channel), jv_string(m->chat),
+	    jv_string(m->bc ? m->bc : ""), num(m->id), jv_string(x->o->bot),
+	    jv_string(x->me));
+	if (m->from_chat)
+		p = jv_array_append(p, jv_string(m->from_chat));
+	rows = query(x, m->from_chat ? SQL_OLDER_MOVED : SQL_OLDER, p);
 	len = jv_array_length(jv_copy(rows));
 	for (i = 0; i < len && !wait; i++) {
 		row = jv_array_get(jv_copy(rows), i);
@@ -1149,7 +1163,8 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 	const char *why;
 	struct sl_out *m;
 	int64_t nb = 0;
-	jv rec, rows, row, p;
+	long added;
+	jv rec, row, p;
 
 	if (strspn(line, " \t\r") >= len)
 		return;
@@ -1188,14 +1203,11 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 	p = jv_array_append(p, nb ? num(nb) : jv_null());
 	p = jv_array_append(p, meta(m));
 	p = jv_array_append(p, num(sl_now()));
-	rows = query(x, SQL_INSERT, p);
+	added = exec(x, SQL_INSERT, p);
 	if (x->fatal) {
 		out_free(m);
-	} else if (jv_array_length(jv_copy(rows)) == 1) {
-		row = jv_array_get(jv_copy(rows), 0);
-		m->id = icol(row, "id");
-		jv_free(row);
-		enqueue(x, m, nb, 0);
+	} else if (added == 1) {
+		enqueue(x, m, nb, 0);	/* m->id is looked up when needed */
 	} else {
 		row = query1(x, SQL_GET, JV_ARRAY(jv_string(m->key)));
 		if (jv_get_kind(row) == JV_KIND_OBJECT)
@@ -1203,7 +1215,6 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 		jv_free(row);
 		out_free(m);
 	}
-	jv_free(rows);
 }
 
 /* Takes the head of c out of its queue, done with. */
