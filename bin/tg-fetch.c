@@ -9,8 +9,9 @@
  * The offset lives in the ledger (bots.update_offset) and moves in the
  * same transaction that stores the batch, so Telegram confirms an update
  * (the next getUpdates with a greater offset) only after it is stored.
- * Then every stored, unprocessed update is normalised in its own
- * transaction and emitted after its commit.  A run first finishes what an
+ * Then the stored, unprocessed updates are normalised, up to 100 in one
+ * transaction (each in a savepoint of its own), and emitted after its
+ * commit.  A run first finishes what an
  * earlier one left; --pending does only that.
  *
  * A per-bot lock (sl_db_trylock "tg-fetch:BOT") keeps a second tg-fetch

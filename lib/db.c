@@ -258,7 +258,6 @@ db_params(struct sl_db *db, jv params, struct sl_db_param **out, int *n)
 		case JV_KIND_FALSE:
 			p[i].kind = SL_DB_PINT;
 			p[i].i = jv_get_kind(v) == JV_KIND_TRUE;
-			snprintf(p[i].num, sizeof p[i].num, "%d", (int)p[i].i);
 			break;
 		case JV_KIND_NUMBER:
 			d = jv_number_value(v);
@@ -272,12 +271,9 @@ db_params(struct sl_db *db, jv params, struct sl_db_param **out, int *n)
 			    d < 9223372036854775808.0) {
 				p[i].kind = SL_DB_PINT;
 				p[i].i = (int64_t)d;
-				snprintf(p[i].num, sizeof p[i].num, "%lld",
-				    (long long)p[i].i);
 			} else {
 				p[i].kind = SL_DB_PREAL;
 				p[i].d = d;
-				snprintf(p[i].num, sizeof p[i].num, "%.17g", d);
 			}
 			break;
 		case JV_KIND_STRING:

@@ -29,7 +29,6 @@ struct sl_db_param {
 	double d;
 	const char *s;		/* points into the caller's jv */
 	size_t len;
-	char num[32];		/* the number as text, for PostgreSQL */
 };
 
 struct sl_db_ops {

@@ -17,6 +17,7 @@
  * the next statement when no transaction was open.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,7 @@ pg_run(struct sl_db *db, const char *sql, const struct sl_db_param *p,
     int np, jv *rows, long *changes)
 {
 	const char **vals = NULL;
+	char (*num)[32] = NULL;	/* numbers as text */
 	PGresult *res;
 	int i, st, ret = -1;
 
@@ -207,15 +209,24 @@ pg_run(struct sl_db *db, const char *sql, const struct sl_db_param *p,
 		return 0;
 	if (np > 0) {
 		vals = sl_calloc((size_t)np, sizeof *vals);
+		num = sl_calloc((size_t)np, sizeof *num);
 		for (i = 0; i < np; i++) {
-			if (p[i].kind == SL_DB_PTEXT)
+			if (p[i].kind == SL_DB_PTEXT) {
 				vals[i] = p[i].s;
-			else if (p[i].kind != SL_DB_PNULL)
-				vals[i] = p[i].num;
+			} else if (p[i].kind == SL_DB_PINT) {
+				snprintf(num[i], sizeof num[i], "%lld",
+				    (long long)p[i].i);
+				vals[i] = num[i];
+			} else if (p[i].kind == SL_DB_PREAL) {
+				snprintf(num[i], sizeof num[i], "%.17g",
+				    p[i].d);
+				vals[i] = num[i];
+			}
 		}
 	}
 	res = PQexecParams(db->h, sql, np, NULL, vals, NULL, NULL, 0);
 	free(vals);
+	free(num);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		pg_fail_res(db, res);

@@ -7,7 +7,10 @@
  * of failing, and SQLITE_BUSY/SQLITE_LOCKED after it counts as temporary.
  * Foreign keys are enforced.  Placeholders $1, $2 ... are SQLite's named
  * parameters, bound by name.  Prepared statements are kept in a small cache
- * keyed by their text, so a loop of inserts does not parse each one again.
+ * keyed by their text, so a loop of inserts does not parse each one again;
+ * an entry also remembers where the caller's text was (a static string is
+ * found again by its address, its text compared once) and which $N each
+ * placeholder is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +30,10 @@
 
 struct sq_stmt {
 	char *sql;
+	const char *at;		/* the caller's text last time */
 	sqlite3_stmt *st;
+	int *arg;		/* placeholder i + 1 is $arg[i] */
+	int nargs;
 };
 
 struct sq_lock {
@@ -104,42 +110,16 @@ sq_prepare(struct sl_db *db, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
+/* Which $N each placeholder of st is, into e; -1 for one that is not. */
 static int
-sq_stmt_get(struct sl_db *db, const char *sql, sqlite3_stmt **out)
+sq_args(struct sl_db *db, sqlite3_stmt *st, struct sq_stmt *e)
 {
-	struct sq *q = db->priv;
-	sqlite3_stmt *st = NULL;
-	struct sq_stmt *e;
-	unsigned i;
+	int i, n = sqlite3_bind_parameter_count(st);
 
-	for (i = 0; i < CACHE_N; i++) {
-		if (q->cache[i].sql && strcmp(q->cache[i].sql, sql) == 0) {
-			*out = q->cache[i].st;
-			return 0;
-		}
-	}
-	if (sq_prepare(db, sql, &st) < 0)
-		return -1;
-	e = &q->cache[q->next];
-	q->next = (q->next + 1) % CACHE_N;
-	free(e->sql);
-	sqlite3_finalize(e->st);
-	e->sql = sl_strdup(sql);
-	e->st = st;
-	*out = st;
-	return 0;
-}
-
-static int
-sq_bind(struct sl_db *db, sqlite3_stmt *st, const struct sl_db_param *p,
-    int np)
-{
-	int i, n = sqlite3_bind_parameter_count(st), rc = SQLITE_OK;
-
+	e->arg = n > 0 ? sl_calloc((size_t)n, sizeof *e->arg) : NULL;
+	e->nargs = n;
 	for (i = 1; i <= n; i++) {
 		const char *name = sqlite3_bind_parameter_name(st, i), *c;
-		const struct sl_db_param *v;
-		long k;
 
 		if (name == NULL || name[0] != '$' || name[1] == '\0')
 			return sl_db_fail(db, 0, 0, "placeholder '%s' is not "
@@ -148,9 +128,72 @@ sq_bind(struct sl_db *db, sqlite3_stmt *st, const struct sl_db_param *p,
 			if (*c < '0' || *c > '9' || c - name > 6)
 				return sl_db_fail(db, 0, 0, "placeholder '%s' "
 				    "is not supported: write $1, $2 ...", name);
-		k = strtol(name + 1, NULL, 10);
+		e->arg[i - 1] = (int)strtol(name + 1, NULL, 10);
+	}
+	return 0;
+}
+
+static void
+sq_entry_free(struct sq_stmt *e)
+{
+	free(e->sql);
+	sqlite3_finalize(e->st);
+	free(e->arg);
+	memset(e, 0, sizeof *e);
+}
+
+static int
+sq_stmt_get(struct sl_db *db, const char *sql, struct sq_stmt **out)
+{
+	struct sq *q = db->priv;
+	sqlite3_stmt *st = NULL;
+	struct sq_stmt *e;
+	unsigned i;
+
+	for (i = 0; i < CACHE_N; i++) {
+		e = &q->cache[i];
+		if (e->at == sql && e->sql && strcmp(e->sql, sql) == 0) {
+			*out = e;
+			return 0;
+		}
+	}
+	for (i = 0; i < CACHE_N; i++) {
+		e = &q->cache[i];
+		if (e->sql && strcmp(e->sql, sql) == 0) {
+			e->at = sql;
+			*out = e;
+			return 0;
+		}
+	}
+	if (sq_prepare(db, sql, &st) < 0)
+		return -1;
+	e = &q->cache[q->next];
+	q->next = (q->next + 1) % CACHE_N;
+	sq_entry_free(e);
+	e->st = st;
+	if (sq_args(db, st, e) < 0) {
+		sq_entry_free(e);
+		return -1;
+	}
+	e->sql = sl_strdup(sql);
+	e->at = sql;
+	*out = e;
+	return 0;
+}
+
+static int
+sq_bind(struct sl_db *db, const struct sq_stmt *e,
+    const struct sl_db_param *p, int np)
+{
+	sqlite3_stmt *st = e->st;
+	int i, rc = SQLITE_OK;
+
+	for (i = 1; i <= e->nargs; i++) {
+		const struct sl_db_param *v;
+		int k = e->arg[i - 1];
+
 		if (k < 1 || k > np)
-			return sl_db_fail(db, 0, 0, "the statement uses $%ld "
+			return sl_db_fail(db, 0, 0, "the statement uses $%d "
 			    "but %d parameters were given", k, np);
 		v = &p[k - 1];
 		switch (v->kind) {
@@ -215,17 +258,19 @@ static int
 sq_run(struct sl_db *db, const char *sql, const struct sl_db_param *p,
     int np, jv *rows, long *changes)
 {
-	sqlite3_stmt *st = NULL;
+	struct sq_stmt *e;
+	sqlite3_stmt *st;
 	int rc, ret = -1;
 	jv out;
 
 	/* ROLLBACK after SQLite already ended the transaction is fine */
 	if (strcmp(sql, "ROLLBACK") == 0 && sqlite3_get_autocommit(db->h))
 		return 0;
-	if (sq_stmt_get(db, sql, &st) < 0)
+	if (sq_stmt_get(db, sql, &e) < 0)
 		return -1;
+	st = e->st;
 	out = jv_array();
-	if (sq_bind(db, st, p, np) < 0)
+	if (sq_bind(db, e, p, np) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (rows)
@@ -339,10 +384,8 @@ sq_close(struct sl_db *db)
 	unsigned i;
 
 	if (q) {
-		for (i = 0; i < CACHE_N; i++) {
-			free(q->cache[i].sql);
-			sqlite3_finalize(q->cache[i].st);
-		}
+		for (i = 0; i < CACHE_N; i++)
+			sq_entry_free(&q->cache[i]);
 		for (i = 0; i < q->nlocks; i++) {
 			close(q->locks[i].fd);
 			free(q->locks[i].name);

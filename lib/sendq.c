@@ -319,9 +319,8 @@ sl_sendq_defer(struct sl_sendq *q, struct sl_sendq_chat *c, int64_t at)
  * The outbox.
  *
  * At most once: a record is stored (messages, status 'queued') under its
- * key before any send, in one transaction per read(2) of input; a key
- * already stored is reported, not sent.  Right before a send the row
- * becomes 'sending' (committed), after it 'sent'.  A crash in between
+ * key before any send; a key already stored is reported, not sent.  Right
+ * before a send the row becomes 'sending' (committed), after it 'sent'.  A crash in between
  * leaves 'sending', which a later run reports as 'uncertain' and does not
  * send again; so does a send whose answer was lost.  Only
  * resend_uncertain sends those.  Between the parts of a long text the row
@@ -341,6 +340,17 @@ sl_sendq_defer(struct sl_sendq *q, struct sl_sendq_chat *c, int64_t at)
  * chat given up on after temporary failures releases its messages for a
  * later run and takes no new one for HOLD_MS.
  *
+ * Transactions: every write joins one open transaction (BEGIN IMMEDIATE
+ * on SQLite), which is committed before anything leaves the process that
+ * depends on it: before every call to the channel (so a row is 'queued'
+ * and then 'sending' in the ledger before its send), before waiting for
+ * input or time, and after SETTLE_MS at the latest.  Records for stdout
+ * are held until that commit, so nothing is reported that the ledger does
+ * not have yet.  One commit thus carries a message's 'sent', the lines
+ * read after it and the next message's 'sending'; a crash before it
+ * leaves that message 'sending', reported as 'uncertain' and not sent
+ * again, exactly as a crash during the send would.
+ *
  * A chat's head moves through NEW (not_before; the prospect re-checked:
  * a person took over, or unreachable, drops it; older rows first),
  * TYPING (the channel's action every action_ms while the delay lasts),
@@ -358,6 +368,7 @@ sl_sendq_defer(struct sl_sendq *q, struct sl_sendq_chat *c, int64_t at)
 #define HOLD_MS 30000
 #define CHECK_MS 250
 #define CHUNK (64 * 1024)
+#define SETTLE_MS 50		/* longest a transaction stays open */
 
 enum { NEW, TYPING, SEND, CHECK };
 
@@ -378,6 +389,8 @@ struct outbox {
 	struct note *notes;
 	char me[160];
 	int in_tx, fatal;
+	int64_t tx_at;		/* when the open transaction began */
+	jv held;		/* records to write after the commit */
 	const char *fatal_code;
 	char code[24], why[512];
 	int64_t global_next, heartbeat;
@@ -398,8 +411,9 @@ static const char SQL_INSERT[] =
     "business_connection, chat, reply_to, text, key, status, claimed_by, "
     "claimed_until, not_before, meta, at, created_at, updated_at) VALUES "
     "('out', $1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11, $12, "
-    "$13, $13, $13) ON CONFLICT (key) DO NOTHING RETURNING id";
+    "$13, $13, $13) ON CONFLICT (key) DO NOTHING";
 static const char SQL_GET[] = "SELECT * FROM messages WHERE key = $1";
+static const char SQL_ID[] = "SELECT id FROM messages WHERE key = $1";
 static const char SQL_TAKE[] =
     "UPDATE messages SET status = $2, claimed_by = $3, claimed_until = $4, "
     "updated_at = $5 WHERE key = $1 AND status = $6 AND "
@@ -431,9 +445,15 @@ static const char SQL_PENDING[] =
     "(status = 'uncertain' AND CAST($3 AS BIGINT) = 1)) ORDER BY id";
 static const char SQL_OLDER[] =
     "SELECT * FROM messages WHERE direction = 'out' AND channel = $1 AND "
-    "chat IN ($2, $3) AND coalesce(business_connection, '') = $4 AND "
-    "status IN ('queued', 'sending') AND id < $5 AND (bot = $6 OR "
-    "bot IS NULL) AND coalesce(claimed_by, '') <> $7 ORDER BY id";
+    "chat = $2 AND coalesce(business_connection, '') = $3 AND "
+    "status IN ('queued', 'sending') AND id < $4 AND (bot = $5 OR "
+    "bot IS NULL) AND coalesce(claimed_by, '') <> $6 ORDER BY id";
+/* the same for a chat that moved: its old name too */
+static const char SQL_OLDER_MOVED[] =
+    "SELECT * FROM messages WHERE direction = 'out' AND channel = $1 AND "
+    "chat IN ($2, $7) AND coalesce(business_connection, '') = $3 AND "
+    "status IN ('queued', 'sending') AND id < $4 AND (bot = $5 OR "
+    "bot IS NULL) AND coalesce(claimed_by, '') <> $6 ORDER BY id";
 static const char SQL_PROSPECT_ID[] =
     "SELECT id, human_active, unreachable FROM prospects WHERE id = $1";
 static const char SQL_PROSPECT_CHAT[] =
@@ -495,6 +515,32 @@ int_id(const char *s, int64_t *v)
 }
 
 static void
+out_rec(struct outbox *x, jv rec)
+{
+	if (sl_emit(rec) < 0 && !x->fatal) {
+		x->fatal = SL_EX_IOERR;
+		x->fatal_code = "output";
+	}
+}
+
+/*
+ * Writes the records held for the commit.  After a failed one too: what
+ * they report (a send that went out, say) happened all the same.
+ */
+static void
+release_held(struct outbox *x)
+{
+	int i, n = jv_array_length(jv_copy(x->held));
+
+	for (i = 0; i < n; i++)
+		out_rec(x, jv_array_get(jv_copy(x->held), i));
+	if (n > 0) {
+		jv_free(x->held);
+		x->held = jv_array();
+	}
+}
+
+static void
 db_fail(struct outbox *x)
 {
 	if (x->fatal)
@@ -505,13 +551,41 @@ db_fail(struct outbox *x)
 	if (x->in_tx)
 		sl_db_rollback(x->db);
 	x->in_tx = 0;
+	release_held(x);
 }
 
+static void
+tx_begin(struct outbox *x)
+{
+	if (x->in_tx || x->fatal)
+		return;
+	if (sl_db_begin_claim(x->db) < 0) {
+		db_fail(x);
+	} else {
+		x->in_tx = 1;
+		x->tx_at = mono_ms();
+	}
+}
+
+/* Commits the open transaction, then writes the records it held. */
+static void
+tx_end(struct outbox *x)
+{
+	if (!x->in_tx)
+		return;
+	x->in_tx = 0;
+	if (sl_db_commit(x->db) < 0)
+		db_fail(x);
+	release_held(x);
+}
+
+/* A write: it joins the open transaction (begun when none is). */
 static long
 exec(struct outbox *x, const char *sql, jv params)
 {
 	long n;
 
+	tx_begin(x);
 	if (x->fatal) {
 		jv_free(params);
 		return -1;
@@ -556,27 +630,6 @@ query(struct outbox *x, const char *sql, jv params)
 		return jv_array();
 	}
 	return rows;
-}
-
-static void
-tx_begin(struct outbox *x)
-{
-	if (x->in_tx || x->fatal)
-		return;
-	if (sl_db_begin_claim(x->db) < 0)
-		db_fail(x);
-	else
-		x->in_tx = 1;
-}
-
-static void
-tx_end(struct outbox *x)
-{
-	if (!x->in_tx)
-		return;
-	x->in_tx = 0;
-	if (sl_db_commit(x->db) < 0)
-		db_fail(x);
 }
 
 static struct note *
@@ -710,13 +763,14 @@ record(const char *type, jv base, const char *key, const char *chat,
 	return sl_set(rec, "chat", jv_string(chat));
 }
 
+/* Writes rec on stdout, after the commit when a transaction is open. */
 static void
 emit(struct outbox *x, jv rec)
 {
-	if (sl_emit(rec) < 0 && !x->fatal) {
-		x->fatal = SL_EX_IOERR;
-		x->fatal_code = "output";
-	}
+	if (x->in_tx)
+		x->held = jv_array_append(x->held, rec);
+	else
+		out_rec(x, rec);
 }
 
 /* Reports a stored row as it stands, as a repeat (base consumed). */
@@ -970,13 +1024,20 @@ static int
 older_done(struct outbox *x, struct sl_sendq_chat *c, struct sl_out *m,
     int64_t now)
 {
-	jv rows, row;
+	jv rows, row, p;
 	int i, len, wait = 0;
 
-	rows = query(x, SQL_OLDER, JV_ARRAY(jv_string(x->ops->channel),
-	    jv_string(m->chat), jv_string(m->from_chat ? m->from_chat :
-	    m->chat), jv_string(m->bc ? m->bc : ""), num(m->id),
-	    jv_string(x->o->bot), jv_string(x->me)));
+	if (m->id == 0) {
+		row = query1(x, SQL_ID, JV_ARRAY(jv_string(m->key)));
+		m->id = icol(row, "id");
+		jv_free(row);
+	}
+	p = JV_ARRAY(jv_string(x->ops->channel), jv_string(m->chat),
+	    jv_string(m->bc ? m->bc : ""), num(m->id), jv_string(x->o->bot),
+	    jv_string(x->me));
+	if (m->from_chat)
+		p = jv_array_append(p, jv_string(m->from_chat));
+	rows = query(x, m->from_chat ? SQL_OLDER_MOVED : SQL_OLDER, p);
 	len = jv_array_length(jv_copy(rows));
 	for (i = 0; i < len && !wait; i++) {
 		row = jv_array_get(jv_copy(rows), i);
@@ -1102,7 +1163,8 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 	const char *why;
 	struct sl_out *m;
 	int64_t nb = 0;
-	jv rec, rows, row, p;
+	long added;
+	jv rec, row, p;
 
 	if (strspn(line, " \t\r") >= len)
 		return;
@@ -1141,14 +1203,11 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 	p = jv_array_append(p, nb ? num(nb) : jv_null());
 	p = jv_array_append(p, meta(m));
 	p = jv_array_append(p, num(sl_now()));
-	rows = query(x, SQL_INSERT, p);
+	added = exec(x, SQL_INSERT, p);
 	if (x->fatal) {
 		out_free(m);
-	} else if (jv_array_length(jv_copy(rows)) == 1) {
-		row = jv_array_get(jv_copy(rows), 0);
-		m->id = icol(row, "id");
-		jv_free(row);
-		enqueue(x, m, nb, 0);
+	} else if (added == 1) {
+		enqueue(x, m, nb, 0);	/* m->id is looked up when needed */
 	} else {
 		row = query1(x, SQL_GET, JV_ARRAY(jv_string(m->key)));
 		if (jv_get_kind(row) == JV_KIND_OBJECT)
@@ -1156,7 +1215,6 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 		jv_free(row);
 		out_free(m);
 	}
-	jv_free(rows);
 }
 
 /* Takes the head of c out of its queue, done with. */
@@ -1339,6 +1397,9 @@ send_part(struct outbox *x, struct sl_sendq_chat *c, struct note *n,
 		finish(x, c);
 		return;
 	}
+	tx_end(x);	/* 'sending' is in the ledger before the send */
+	if (x->fatal)
+		return;
 	memset(&r, 0, sizeof r);
 	r.id = jv_null();
 	r.retry_after_ms = -1;
@@ -1425,6 +1486,9 @@ step(struct outbox *x, struct sl_sendq_chat *c, int64_t now)
 	if (m->state == TYPING) {
 		if (now < m->typing_end) {
 			if (now >= m->next_action) {
+				tx_end(x);
+				if (x->fatal)
+					return;
 				x->ops->action(x->cb, m);
 				m->next_action = now + (x->o->action_ms > 0 ?
 				    x->o->action_ms : 4000);
@@ -1448,7 +1512,7 @@ step(struct outbox *x, struct sl_sendq_chat *c, int64_t now)
 	send_part(x, c, n, m);
 }
 
-/* One read(2) of stdin; the complete lines in one transaction. */
+/* One read(2) of stdin; its complete lines join the open transaction. */
 static void
 read_input(struct outbox *x, struct input *in)
 {
@@ -1487,7 +1551,6 @@ read_input(struct outbox *x, struct input *in)
 		in->skipping = 0;
 		start = scan = nl ? end + 1 : in->len;
 	}
-	tx_end(x);
 	memmove(in->buf, in->buf + start, in->len - start);
 	in->len -= start;
 	if (in->len > SL_LINE_MAX) {
@@ -1527,6 +1590,8 @@ loop(struct outbox *x)
 	x->heartbeat = mono_ms() + HEARTBEAT_MS;
 	while (!x->fatal && !stopping) {
 		now = mono_ms();
+		if (x->in_tx && now - x->tx_at >= SETTLE_MS)
+			tx_end(x);
 		if (now >= x->heartbeat) {
 			exec(x, SQL_RENEW, JV_ARRAY(jv_string(x->me),
 			    num(lease())));
@@ -1545,6 +1610,18 @@ loop(struct outbox *x)
 		pfd.fd = STDIN_FILENO;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
+		if (x->in_tx) {
+			/* input already there joins the open transaction */
+			r = in.eof ? 0 : poll(&pfd, 1, 0);
+			if (r > 0) {
+				read_input(x, &in);
+				continue;
+			}
+			tx_end(x);
+			if (x->fatal)
+				break;
+			pfd.revents = 0;
+		}
 		r = poll(&pfd, in.eof ? 0 : 1, (int)timeout);
 		if (r < 0 && errno != EINTR) {
 			sl_error("poll: %s", strerror(errno));
@@ -1602,9 +1679,11 @@ sl_outbox_run(struct sl_db *db, const struct sl_outbox_ops *ops, void *cb,
 	host[sizeof host - 1] = '\0';
 	snprintf(x.me, sizeof x.me, "%s:%ld:%llx", host, (long)getpid(),
 	    (unsigned long long)mono_ms() ^ (unsigned long long)time(NULL));
+	x.held = jv_array();
 	if (opts->pending)
 		load_pending(&x);
 	loop(&x);
+	tx_end(&x);
 	if (sl_sendq_len(x.q) > 0)
 		drain(&x);
 	if (x.uncertain)
@@ -1620,6 +1699,7 @@ sl_outbox_run(struct sl_db *db, const struct sl_outbox_ops *ops, void *cb,
 	else
 		st = x.rejected ? SL_EX_REJECT : SL_EX_OK;
 	sl_sendq_free(x.q, out_free);
+	jv_free(x.held);
 	for (n = x.notes; n; n = next) {
 		next = n->next;
 		free(n->chat);

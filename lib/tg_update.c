@@ -32,6 +32,7 @@
 #include "timeutil.h"
 
 #define PENDING_BATCH 200	/* rows read at a time */
+#define GROUP_MAX 100		/* updates normalised in one transaction */
 #define STR(x) STR_(x)
 #define STR_(x) #x
 
@@ -39,6 +40,7 @@ struct sl_tgu {
 	struct sl_db *db;
 	struct sl_tg *tg;
 	jv rep_id;		/* the rep of direct chats given, or null */
+	jv cache;		/* update_id -> the update, as just stored */
 	unsigned long rejected;
 };
 
@@ -1171,27 +1173,84 @@ normalise(struct upd *p, jv upd)
 }
 
 /*
- * Calls to Telegram that belong before the transaction: answering a
- * callback query (at once, so the client stops spinning; a failure is
- * only a warning) and looking up a business connection not seen yet.
+ * Updates are normalised in groups: one transaction for up to GROUP_MAX
+ * stored updates that come without a call to Telegram between them, each
+ * update inside a savepoint of its own, so that a malformed one is undone
+ * alone.  The group's records are written after its commit.
  */
+struct group {
+	int open;		/* its transaction is */
+	int n;			/* updates in it */
+	jv out;			/* records to write after the commit */
+};
+
+/* Commits the group, then writes its records: 0, or an exit status. */
+static int
+group_end(struct sl_tgu *u, struct group *g)
+{
+	int i, len, rc = 0;
+
+	if (g->open) {
+		g->open = 0;
+		g->n = 0;
+		if (sl_db_commit(u->db) < 0) {
+			sl_error("%s", sl_db_error(u->db));
+			jv_free(g->out);
+			g->out = jv_array();
+			return sl_db_exit_code(u->db);
+		}
+	}
+	len = jv_array_length(jv_copy(g->out));
+	for (i = 0; i < len && rc == 0; i++)
+		if (sl_emit(jv_array_get(jv_copy(g->out), i)) < 0)
+			rc = SL_EX_IOERR;
+	jv_free(g->out);
+	g->out = jv_array();
+	return rc;
+}
+
+/* Drops the group after a failure: none of it is processed. */
 static void
-before(struct upd *p, jv upd)
+group_abort(struct sl_tgu *u, struct group *g)
+{
+	if (g->open)
+		sl_db_rollback(u->db);
+	g->open = 0;
+	g->n = 0;
+	jv_free(g->out);
+	g->out = jv_array();
+}
+
+/*
+ * Calls to Telegram that belong before the update is claimed: answering
+ * a callback query (at once, so the client stops spinning; a failure is
+ * only a warning) and looking up a business connection not seen yet.
+ * The group so far is committed first, so that no transaction stays open
+ * across a call.  Returns 0, or an exit status.
+ */
+static int
+before(struct upd *p, jv upd, struct group *g)
 {
 	struct sl_tg_error err;
 	jv payload, v, row;
+	int rc = 0;
 
 	if (!p->u->tg)
-		return;
+		return 0;
 	payload = jv_object_get(jv_copy(upd), jv_string(p->kind));
 	if (jv_get_kind(payload) != JV_KIND_OBJECT) {
 		jv_free(payload);
-		return;
+		return 0;
 	}
 	if (strcmp(p->kind, "callback_query") == 0 &&
 	    sl_get_id(payload, "id", &v) == 1) {
 		struct sl_tg_opts o = { 10000, 1, 1, 0 };
 
+		if ((rc = group_end(p->u, g)) != 0) {
+			jv_free(v);
+			jv_free(payload);
+			return rc;
+		}
 		v = sl_tg_call(p->u->tg, "answerCallbackQuery",
 		    sl_set(jv_object(), "callback_query_id", v), &o, &err);
 		if (!jv_is_valid(v))
@@ -1202,7 +1261,8 @@ before(struct upd *p, jv upd)
 	    sl_get_id(payload, "business_connection_id", &v) == 1) {
 		row = sl_db_query1(p->u->db, "SELECT id FROM reps WHERE "
 		    "business_connection = $1", JV_ARRAY(jv_copy(v)));
-		if (jv_get_kind(row) == JV_KIND_NULL) {
+		if (jv_get_kind(row) == JV_KIND_NULL &&
+		    (rc = group_end(p->u, g)) == 0) {
 			struct sl_tg_opts o = { 10000, 2, 1, 0 };
 
 			p->conn = sl_tg_call(p->u->tg, "getBusinessConnection",
@@ -1220,9 +1280,10 @@ before(struct upd *p, jv upd)
 		jv_free(v);
 	}
 	jv_free(payload);
+	return rc;
 }
 
-/* Marks update row id processed outside a transaction. */
+/* Marks update row id processed (in the group's transaction if open). */
 static int
 mark(struct sl_tgu *u, jv id, int64_t now)
 {
@@ -1231,19 +1292,54 @@ mark(struct sl_tgu *u, jv id, int64_t now)
 	    jv_number((double)now))) < 0 ? -1 : 0;
 }
 
+static int
+savepoint(struct sl_tgu *u, const char *sql)
+{
+	return sl_db_exec(u->db, sql, jv_null()) < 0 ? -1 : 0;
+}
+
 /*
- * Normalises the stored update row {id, update_id, raw} (consumed):
- * claim, records, commit, then emit.  Returns 0 or an exit status.
+ * The update of stored row id: the one stored by this process when it is
+ * still at hand, else the stored text parsed; null when there is none,
+ * invalid after a failure of the ledger.
+ */
+static jv
+update_of(struct sl_tgu *u, jv id, jv uid)
+{
+	jv upd = jv_invalid(), row, raw;
+
+	if (jv_get_kind(uid) == JV_KIND_STRING)
+		upd = jv_object_get(jv_copy(u->cache), jv_copy(uid));
+	if (jv_is_valid(upd))
+		return upd;
+	jv_free(upd);
+	row = sl_db_query1(u->db, "SELECT raw FROM updates WHERE id = $1",
+	    JV_ARRAY(jv_copy(id)));
+	if (!jv_is_valid(row))
+		return row;
+	raw = col(row, "raw");
+	upd = jv_get_kind(raw) == JV_KIND_STRING ?
+	    sl_parse(jv_string_value(raw),
+	    (size_t)jv_string_length_bytes(jv_copy(raw))) : jv_null();
+	jv_free(raw);
+	jv_free(row);
+	return upd;
+}
+
+/*
+ * Normalises the stored update row {id, update_id} (consumed) in group g:
+ * claim and records in a savepoint.  Returns 0 or an exit status (the
+ * group is then dropped).
  */
 static int
-process_one(struct sl_tgu *u, jv row)
+process_one(struct sl_tgu *u, jv row, struct group *g)
 {
 	struct upd p;
 	jv id = col(row, "id"), uid = id_str(col(row, "update_id"));
-	jv raw = col(row, "raw"), upd = jv_null();
+	jv upd = update_of(u, id, uid);
 	char kbuf[64];
 	long n;
-	int rc = 0, i, len;
+	int rc = 0;
 
 	memset(&p, 0, sizeof p);
 	p.u = u;
@@ -1251,43 +1347,46 @@ process_one(struct sl_tgu *u, jv row)
 	p.now = sl_now();
 	p.conn = jv_null();
 	p.out = jv_array();
-	if (jv_get_kind(raw) == JV_KIND_STRING)
-		upd = sl_parse(jv_string_value(raw),
-		    (size_t)jv_string_length_bytes(jv_copy(raw)));
+	if (!jv_is_valid(upd))
+		goto dberr;
 	if (jv_get_kind(upd) != JV_KIND_OBJECT ||
 	    !(p.kind = kind_of(upd, kbuf, sizeof kbuf))) {
 		bad(&p, "%s", jv_get_kind(upd) == JV_KIND_OBJECT ?
 		    "no payload" : "stored text is not an update");
 		goto rejected;
 	}
-	before(&p, upd);
-	if (sl_db_begin_claim(u->db) < 0)
+	if ((rc = before(&p, upd, g)) != 0)
+		goto out;
+	if (!g->open) {
+		if (sl_db_begin_claim(u->db) < 0)
+			goto dberr;
+		g->open = 1;
+	}
+	g->n++;
+	if (savepoint(u, "SAVEPOINT sl_update") < 0)
 		goto dberr;
 	n = sl_db_exec(u->db, "UPDATE updates SET processed_at = $2 WHERE "
 	    "id = $1 AND processed_at IS NULL", JV_ARRAY(jv_copy(id),
 	    jv_number((double)p.now)));
-	if (n <= 0) {
-		if (n < 0)
-			goto dberr;
-		sl_db_rollback(u->db);	/* another process has it */
-		goto out;
-	}
-	if (normalise(&p, upd) < 0) {
+	if (n < 0)
+		goto dberr;
+	if (n > 0 && normalise(&p, upd) < 0) {
 		if (p.dberr) {
 			if (sl_db_temporary(u->db))
 				goto dberr;
 			/* about this update's data, say: skip it */
 			bad(&p, "ledger: %s", sl_db_error(u->db));
 		}
-		sl_db_rollback(u->db);
+		if (savepoint(u, "ROLLBACK TO sl_update") < 0 ||
+		    savepoint(u, "RELEASE sl_update") < 0)
+			goto dberr;
 		goto rejected;
 	}
-	if (sl_db_commit(u->db) < 0)
+	/* n == 0: another process has it */
+	if (savepoint(u, "RELEASE sl_update") < 0)
 		goto dberr;
-	len = jv_array_length(jv_copy(p.out));
-	for (i = 0; i < len && rc == 0; i++)
-		if (sl_emit(jv_array_get(jv_copy(p.out), i)) < 0)
-			rc = SL_EX_IOERR;
+	g->out = jv_array_concat(g->out, p.out);
+	p.out = jv_array();
 	goto out;
 rejected:
 	sl_error("update %s: %s", p.id, p.why);
@@ -1295,17 +1394,17 @@ rejected:
 	if (mark(u, jv_copy(id), p.now) < 0) {
 		sl_error("%s", sl_db_error(u->db));
 		rc = sl_db_exit_code(u->db);
+		group_abort(u, g);
 	}
 	goto out;
 dberr:
 	sl_error("update %s: %s", p.id, sl_db_error(u->db));
 	rc = sl_db_exit_code(u->db);
-	sl_db_rollback(u->db);
+	group_abort(u, g);
 out:
 	jv_free(p.conn);
 	jv_free(p.out);
 	jv_free(upd);
-	jv_free(raw);
 	jv_free(uid);
 	jv_free(id);
 	jv_free(row);
@@ -1315,12 +1414,13 @@ out:
 int
 sl_tgu_process(struct sl_tgu *u)
 {
+	struct group g = { 0, 0, jv_array() };
 	double last = -1;
 	jv rows, row, v;
-	int i, n, rc = 0;
+	int i, n = 0, rc = 0;
 
 	do {
-		rows = sl_db_query(u->db, "SELECT id, update_id, raw FROM "
+		rows = sl_db_query(u->db, "SELECT id, update_id FROM "
 		    "updates WHERE channel = 'telegram' AND bot = $1 AND "
 		    "processed_at IS NULL AND update_id > $2 "
 		    "ORDER BY update_id LIMIT " STR(PENDING_BATCH),
@@ -1328,7 +1428,9 @@ sl_tgu_process(struct sl_tgu *u)
 		if (!jv_is_valid(rows)) {
 			jv_free(rows);
 			sl_error("%s", sl_db_error(u->db));
-			return sl_db_exit_code(u->db);
+			rc = sl_db_exit_code(u->db);
+			group_abort(u, &g);
+			break;
 		}
 		n = jv_array_length(jv_copy(rows));
 		for (i = 0; i < n && rc == 0; i++) {
@@ -1337,10 +1439,18 @@ sl_tgu_process(struct sl_tgu *u)
 			if (jv_get_kind(v) == JV_KIND_NUMBER)
 				last = jv_number_value(v);
 			jv_free(v);
-			rc = process_one(u, row);
+			rc = process_one(u, row, &g);
+			if (rc == 0 && g.n >= GROUP_MAX)
+				rc = group_end(u, &g);
 		}
 		jv_free(rows);
 	} while (rc == 0 && n == PENDING_BATCH);
+	if (rc == 0)
+		rc = group_end(u, &g);
+	group_abort(u, &g);	/* open only after a failure */
+	jv_free(g.out);
+	jv_free(u->cache);
+	u->cache = jv_object();
 	return rc;
 }
 
@@ -1369,9 +1479,13 @@ dig(jv upd, const char *kind, const char *a, const char *b)
 	return id;
 }
 
-/* Inserts one checked update (borrowed); -1 on a ledger failure. */
+/*
+ * Inserts one checked update (borrowed): 1 when it is new (and then in
+ * *fresh under its update_id), 0 when it was stored before, -1 on a
+ * ledger failure.
+ */
 static int
-insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now)
+insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now, jv *fresh)
 {
 	char kbuf[64];
 	const char *kind = kind_of(upd, kbuf, sizeof kbuf);
@@ -1396,7 +1510,10 @@ insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now)
 	    jv_number((double)uid), kind ? jv_string(kind) : jv_null(), chat,
 	    bc, jv_string_sized(raw, (int)len), jv_number((double)now)));
 	free(raw);
-	return n < 0 ? -1 : 0;
+	if (n <= 0)
+		return n < 0 ? -1 : 0;
+	*fresh = jv_object_set(*fresh, sl_id_jv(uid), jv_copy(upd));
+	return 1;
 }
 
 /*
@@ -1442,6 +1559,7 @@ sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset)
 {
 	int64_t now = sl_now(), uid, max = 0;
 	int i, n, any = 0, rc = 0;
+	jv fresh;
 
 	if (jv_get_kind(result) != JV_KIND_ARRAY) {
 		sl_error("getUpdates: the result is %s, not an array",
@@ -1459,11 +1577,12 @@ sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset)
 		jv_free(result);
 		return fail(u);
 	}
+	fresh = jv_object();
 	for (i = 0; i < n; i++) {
 		jv upd = jv_array_get(jv_copy(result), i);
 
 		if (check(u, upd, i, &uid) == 0) {
-			if (insert(u, upd, uid, now) < 0) {
+			if (insert(u, upd, uid, now, &fresh) < 0) {
 				jv_free(upd);
 				rc = -1;
 				break;
@@ -1482,8 +1601,12 @@ sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset)
 	    "updated_at = excluded.updated_at", JV_ARRAY(jv_string(u->tg->bot),
 	    jv_number((double)(max + 1)), jv_number((double)now))) < 0)
 		rc = -1;
-	if (rc < 0 || sl_db_commit(u->db) < 0)
+	if (rc < 0 || sl_db_commit(u->db) < 0) {
+		jv_free(fresh);
 		return fail(u);
+	}
+	/* normalised from these, not from the stored text read back */
+	u->cache = jv_object_merge(u->cache, fresh);
 	if (any)
 		*offset = max + 1;
 	return 0;
@@ -1497,7 +1620,7 @@ sl_tgu_store_one(struct sl_tgu *u, jv update)
 
 	if (check(u, update, -1, &uid) < 0)
 		rc = SL_EX_DATAERR;
-	else if (insert(u, update, uid, sl_now()) < 0)
+	else if (insert(u, update, uid, sl_now(), &u->cache) < 0)
 		rc = fail(u);
 	jv_free(update);
 	return rc;
@@ -1538,6 +1661,7 @@ sl_tgu_new(struct sl_db *db, struct sl_tg *tg, const char *rep, int *code)
 	u->db = db;
 	u->tg = tg;
 	u->rep_id = jv_null();
+	u->cache = jv_object();
 	if (!rep)
 		rep = sl_env("SALESLINE_REP", NULL);
 	if (!rep)
@@ -1568,5 +1692,6 @@ sl_tgu_free(struct sl_tgu *u)
 	if (!u)
 		return;
 	jv_free(u->rep_id);
+	jv_free(u->cache);
 	free(u);
 }

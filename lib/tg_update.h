@@ -11,13 +11,15 @@
  *      NULL; a getUpdates batch is stored in one transaction together
  *      with the bot's new offset (bots.update_offset = max id + 1).
  *   2. process: every stored update of the bot with processed_at NULL, in
- *      update_id order, is normalised in one transaction of its own
- *      (prospect, message, follow-ups cancelled, processed_at set) and
- *      its records are written on stdout after the commit.  A crash
- *      between the commit and the write loses only the stdout copy; the
- *      ledger has it.  Claiming an update (processed_at set WHERE it is
- *      NULL) first makes two processes safe: each update is normalised
- *      once.
+ *      update_id order, is normalised (prospect, message, follow-ups
+ *      cancelled, processed_at set) in a savepoint of its own, within one
+ *      transaction for up to 100 updates that need no call to Telegram
+ *      in between (the updates just stored are taken as they came, not
+ *      parsed again from the stored text); their records are written on
+ *      stdout after the commit.  A crash between the commit and the
+ *      writes loses only the stdout copies; the ledger has them.
+ *      Claiming an update (processed_at set WHERE it is NULL) first makes
+ *      two processes safe: each update is normalised once.
  *
  * The records (docs/notes/telegram-contract.md, tg-fetch(1)):
  * message.in, message.edit, human.takeover, callback, rep.connection,
