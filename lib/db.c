@@ -574,13 +574,25 @@ migrations_list(struct sl_db *db, const char *sqldir, struct migration **out,
 static jv
 migrations_applied(struct sl_db *db)
 {
+	jv v;
 	int has;
 
+	/*
+	 * Asked straight away, since the table is there but on a fresh
+	 * ledger: one round trip where a command opens it under cron.
+	 */
+	v = sl_db_column(db, "SELECT version FROM schema_migrations",
+	    jv_null(), "version");
+	if (jv_is_valid(v))
+		return v;
+	jv_free(v);
 	has = db->ops->has_migrations(db);
 	if (has < 0)
 		return jv_invalid();
-	if (has == 0)
+	if (has == 0) {
+		db_clear(db);
 		return jv_array();
+	}
 	return sl_db_column(db, "SELECT version FROM schema_migrations",
 	    jv_null(), "version");
 }

@@ -402,10 +402,11 @@ pg_check_conninfo(struct sl_db *db, const char *conninfo)
 int
 sl_db_pg_open(struct sl_db *db, const char *conninfo)
 {
+	/* notices below warning are not wanted: set at connect, no round trip */
 	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
+	    "options", "dbname", NULL };
 	const char *vals[] = { "10", sl_prog ? sl_prog : "salesline",
-	    conninfo, NULL };
+	    "-c client_min_messages=warning", conninfo, NULL };
 	char buf[512];
 	int code = 0;
 
@@ -427,7 +428,5 @@ sl_db_pg_open(struct sl_db *db, const char *conninfo)
 		return sl_db_fail(db, code == 0, code, "%s", buf);
 	}
 	PQsetNoticeProcessor(db->h, pg_notice, NULL);
-	if (sl_db_exec(db, "SET client_min_messages = warning", jv_null()) < 0)
-		return -1;
 	return 0;
 }
