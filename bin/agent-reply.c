@@ -1,0 +1,739 @@
+/*
+ * agent-reply: the next message of a sales conversation.
+ *
+ *   message.in lines   -> message.out (and escalation) records
+ *   followup.due lines -> message.out
+ *   --pending          -> answers what the ledger holds unanswered
+ *
+ * A message.in is only a signal: the ledger (where tg-fetch stored the
+ * message) is the truth.  A prospect's unanswered messages that arrive
+ * within the debounce window of each other are one turn: when the window
+ * of the last one ends, all of that prospect's new messages are claimed in
+ * one statement ('new' -> 'answering', with a lease, so two workers never
+ * answer one burst and a crashed claim is taken again), answered together,
+ * and closed ('answered', with the reply's key) in the transaction that
+ * stores what the turn learned.  The reply's key is "reply:PROSPECT:ID",
+ * ID the last message answered, so the same burst always gives the same
+ * key and tg-send sends it once.
+ *
+ * This version answers with the rules engine (lib/rules.h), which runs
+ * the tools of skills/tools.json as commands (lib/tools.h): cal-free,
+ * zoom-book, schedule-due --add.  Escalation is done here: the prospect is
+ * marked escalated and an escalation record is written.  A human who has
+ * the chat (human_active) gets no reply from us: the messages are closed
+ * as 'ignored'.  Records of other types pass through.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "jsonl.h"
+#include "rules.h"
+#include "sched.h"
+#include "sl.h"
+#include "timeutil.h"
+#include "tone.h"
+#include "tools.h"
+
+static const char usage_text[] =
+    "usage: agent-reply [-v] [--db URL] [--debounce S | --no-debounce] "
+    "[--pending]\n"
+    "       agent-reply -h\n";
+
+#define LEASE 300
+#define MAX_BURSTS 4096
+
+static const char *dbflag;
+static long debounce_ms = 3000;
+static int pflag;
+
+/* A prospect whose turn waits for its debounce window to end. */
+struct burst {
+	int64_t prospect;
+	long long deadline;	/* monotonic ms */
+};
+
+struct ctx {
+	struct sl_db *db;
+	struct sl_rules *rules;
+	struct sl_tools *tools;
+	char *env_db;		/* SALESLINE_DB=... for the tools */
+	struct burst b[MAX_BURSTS];
+	size_t nb;
+	unsigned long lineno, rejected;
+	int status;
+};
+
+static SL_NORETURN void
+usage(int code)
+{
+	fputs(usage_text, code ? stderr : stdout);
+	exit(code);
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static jv
+num(int64_t v)
+{
+	return jv_number((double)v);
+}
+
+static void
+options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "debounce", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "no-debounce", no_argument, NULL, 'N' },
+		{ "pending", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	double s;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dbflag = optarg; break;
+		case 'D':
+			s = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || s < 0 ||
+			    s > 600) {
+				sl_error("--debounce: expected seconds from 0 "
+				    "to 600, not '%.32s'", optarg);
+				usage(SL_EX_USAGE);
+			}
+			debounce_ms = (long)(s * 1000);
+			break;
+		case 'h': usage(SL_EX_OK);
+		case 'N': debounce_ms = 0; break;
+		case 'p': pflag = 1; break;
+		case 'v': sl_verbose = 1; break;
+		default:
+			sl_option_error(c, argv);
+			usage(SL_EX_USAGE);
+		}
+	}
+	if (optind < argc)
+		usage(SL_EX_USAGE);
+}
+
+/*
+ * The conversation's state for the engine: the prospect's row, its rep,
+ * and what the engine keeps of its own in prospects.notes ({"agent":
+ * {...}}).  NULL row (prospect unknown): null.
+ */
+static jv
+load_state(struct ctx *c, int64_t prospect, jv *row)
+{
+	static const char *const cols[] = { "lang", "stage", "name", "need",
+		"budget", "authority", "timeline", "email" };
+	const char *v;
+	jv st, notes, agent;
+	size_t i;
+
+	*row = sl_db_query1(c->db, "SELECT p.*, r.name AS rep_name_, "
+	    "r.display_name AS rep_display, r.tz AS rep_tz FROM prospects p "
+	    "LEFT JOIN reps r ON r.id = p.rep_id WHERE p.id = $1",
+	    JV_ARRAY(num(prospect)));
+	if (jv_get_kind(*row) != JV_KIND_OBJECT)
+		return jv_null();
+	st = jv_object();
+	if (sl_get_str(*row, "notes", &v) == 1) {
+		notes = sl_parse(v, strlen(v));
+		agent = jv_get_kind(notes) == JV_KIND_OBJECT ?
+		    jv_object_get(jv_copy(notes), jv_string("agent")) :
+		    jv_null();
+		if (jv_get_kind(agent) == JV_KIND_OBJECT)
+			st = jv_object_merge(st, agent);
+		else
+			jv_free(agent);
+		jv_free(notes);
+	}
+	for (i = 0; i < sizeof cols / sizeof cols[0]; i++)
+		if (sl_get_str(*row, cols[i], &v) == 1)
+			st = sl_set(st, cols[i], jv_string(v));
+	if (sl_get_str(*row, "rep_name_", &v) == 1)
+		st = sl_set(st, "rep", jv_string(v));
+	if (sl_get_str(*row, "rep_display", &v) == 1)
+		st = sl_set(st, "rep_name", jv_string(v));
+	st = sl_set(st, "tz", jv_string(sl_get_str(*row, "rep_tz", &v) == 1 ?
+	    v : sl_env("SALESLINE_TZ", "Asia/Makassar")));
+	if (sl_get_str(*row, "tz", &v) == 1)
+		st = sl_set(st, "prospect_tz", jv_string(v));
+	return sl_set(st, "prospect", sl_id_jv(prospect));
+}
+
+/* Stores updates (borrowed) into the prospect's row and its notes. */
+static int
+store_state(struct ctx *c, int64_t prospect, jv state, jv updates,
+    int64_t now)
+{
+	static const char *const cols[] = { "lang", "stage", "need", "budget",
+		"authority", "timeline", "email", "lead_class" };
+	jv st = jv_object_merge(jv_copy(state), jv_copy(updates)), v, rec;
+	char *notes;
+	size_t i, len;
+	int rc;
+
+	for (i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		v = jv_object_get(jv_copy(updates), jv_string(cols[i]));
+		if (jv_get_kind(v) == JV_KIND_NUMBER) {
+			notes = sl_asprintf("%.0f", jv_number_value(v));
+			jv_free(v);
+			v = jv_string(notes);
+			free(notes);
+		}
+		if (jv_get_kind(v) == JV_KIND_STRING) {
+			notes = sl_asprintf("UPDATE prospects SET %s = $2 "
+			    "WHERE id = $1", cols[i]);
+			rc = (int)sl_db_exec(c->db, notes, JV_ARRAY(num(prospect),
+			    v));
+			free(notes);
+			if (rc < 0) {
+				jv_free(st);
+				return -1;
+			}
+		} else {
+			jv_free(v);
+		}
+	}
+	rec = JV_OBJECT(jv_string("agent"), st);
+	notes = sl_json_dump(rec, &len);
+	jv_free(rec);
+	rc = sl_db_exec(c->db, "UPDATE prospects SET notes = $2, "
+	    "updated_at = $3, last_out_at = $3 WHERE id = $1",
+	    JV_ARRAY(num(prospect), jv_string(notes), num(now))) < 0 ? -1 : 0;
+	free(notes);
+	return rc;
+}
+
+/* Runs plan.tool; its records in *out (an array). */
+static void
+run_tool(struct ctx *c, jv tool, jv *out)
+{
+	char *const env[] = { c->env_db, NULL };
+	const char *name;
+	char *err = NULL;
+	jv input;
+
+	*out = jv_array();
+	if (sl_get_str(tool, "name", &name) != 1)
+		return;
+	if (sl_get_obj(tool, "input", &input) != 1)
+		input = jv_object();
+	jv_free(*out);
+	if (sl_tools_run(c->tools, name, input, c->env_db ? env : NULL, out,
+	    &err) < 0) {
+		sl_warn("tool '%s': %s", name, err ? err : "failed");
+		free(err);
+	}
+}
+
+/* Escalation: the prospect is marked and the rep is told by a record. */
+static int
+escalate(struct ctx *c, jv row, int64_t prospect, jv plan, int64_t now)
+{
+	const char *reason = "requested", *v;
+	char at[SL_TIME_BUFSZ];
+	jv e, rec;
+
+	if (sl_get_obj(plan, "escalate", &e) == 1) {
+		if (sl_get_str(e, "reason", &v) == 1)
+			reason = v;
+	} else {
+		e = jv_null();
+	}
+	rec = JV_OBJECT(jv_string("type"), jv_string("escalation"),
+	    jv_string("prospect"), sl_id_jv(prospect),
+	    jv_string("reason"), jv_string(reason),
+	    jv_string("at"), jv_string(sl_time_fmt(now, at)));
+	if (sl_get_str(row, "chat", &v) == 1)
+		rec = sl_set(rec, "chat", jv_string(v));
+	if (sl_get_str(row, "rep_name_", &v) == 1)
+		rec = sl_set(rec, "rep", jv_string(v));
+	jv_free(e);
+	if (sl_db_exec(c->db, "UPDATE prospects SET escalated_at = $2 "
+	    "WHERE id = $1 AND escalated_at IS NULL",
+	    JV_ARRAY(num(prospect), num(now))) < 0) {
+		jv_free(rec);
+		return -1;
+	}
+	return sl_emit(rec) < 0 ? SL_EX_IOERR : 0;
+}
+
+/* Runs the plan's tools until it has a reply: at most three rounds. */
+static jv
+plan_turn(struct ctx *c, jv state, jv texts, jv row, int64_t prospect,
+    int64_t now)
+{
+	jv plan = sl_rules_turn(c->rules, state, texts, now, jv_null());
+	jv tool, out, next, up, st;
+	const char *name;
+	int round;
+
+	for (round = 0; round < 3 && jv_is_valid(plan); round++) {
+		if (sl_get_obj(plan, "tool", &tool) != 1)
+			break;
+		if (sl_get_str(tool, "name", &name) == 1 &&
+		    strcmp(name, "escalate_to_human") == 0) {
+			if (escalate(c, row, prospect, plan, now) != 0)
+				c->status = SL_EX_IOERR;
+			jv_free(tool);
+			break;
+		}
+		run_tool(c, tool, &out);
+		jv_free(tool);
+		if (sl_get_obj(plan, "updates", &up) != 1)
+			up = jv_object();
+		st = jv_object_merge(jv_copy(state), jv_copy(up));
+		next = sl_rules_after_tool(c->rules, st, plan, out, now);
+		jv_free(st);
+		jv_free(out);
+		if (jv_get_kind(next) == JV_KIND_OBJECT) {
+			jv nu;
+
+			if (sl_get_obj(next, "updates", &nu) != 1)
+				nu = jv_object();
+			next = sl_set(next, "updates", jv_object_merge(up, nu));
+		} else {
+			jv_free(up);
+		}
+		jv_free(plan);
+		plan = next;
+	}
+	return plan;
+}
+
+static int
+emit_out(jv row, int64_t prospect, const char *text, const char *key,
+    const char *chat_fallback)
+{
+	static const char *const pass[] = { "channel", "bot",
+		"business_connection" };
+	const char *v;
+	size_t i;
+	jv rec = JV_OBJECT(jv_string("type"), jv_string("message.out"));
+
+	for (i = 0; i < sizeof pass / sizeof pass[0]; i++)
+		if (sl_get_str(row, pass[i], &v) == 1 && *v)
+			rec = sl_set(rec, pass[i], jv_string(v));
+	if (sl_get_str(row, "chat", &v) != 1)
+		v = chat_fallback;
+	rec = sl_set(rec, "chat", jv_string(v ? v : ""));
+	rec = sl_set(rec, "prospect", sl_id_jv(prospect));
+	rec = sl_set(rec, "text", jv_string(text));
+	rec = sl_set(rec, "key", jv_string(key));
+	return sl_emit(rec) < 0 ? SL_EX_IOERR : 0;
+}
+
+/* Claims the prospect's new messages; their texts in *texts, last id. */
+static int
+claim(struct ctx *c, int64_t prospect, int64_t now, const char *worker,
+    jv *texts, int64_t *last)
+{
+	const char *t;
+	jv rows, r;
+	int i, n;
+
+	*texts = jv_array();
+	*last = 0;
+	if (sl_db_exec(c->db, "UPDATE messages SET status = 'answering', "
+	    "claimed_until = $3, claimed_by = $4, updated_at = $2 WHERE "
+	    "direction = 'in' AND prospect_id = $1 AND (status = 'new' OR "
+	    "(status = 'answering' AND claimed_until <= $2))",
+	    JV_ARRAY(num(prospect), num(now), num(now + LEASE),
+	    jv_string(worker))) < 0)
+		return -1;
+	rows = sl_db_query(c->db, "SELECT id, text FROM messages WHERE "
+	    "prospect_id = $1 AND direction = 'in' AND status = 'answering' "
+	    "AND claimed_by = $2 ORDER BY id", JV_ARRAY(num(prospect),
+	    jv_string(worker)));
+	if (!jv_is_valid(rows)) {
+		jv_free(rows);
+		return -1;
+	}
+	n = jv_array_length(jv_copy(rows));
+	for (i = 0; i < n; i++) {
+		r = jv_array_get(jv_copy(rows), i);
+		sl_get_int(r, "id", last);
+		if (sl_get_str(r, "text", &t) == 1)
+			*texts = jv_array_append(*texts, jv_string(t));
+		jv_free(r);
+	}
+	jv_free(rows);
+	return n;
+}
+
+/* Closes the claimed messages as status, in the open transaction. */
+static int
+close_claim(struct ctx *c, int64_t prospect, const char *worker,
+    const char *status, const char *key, int64_t now)
+{
+	return sl_db_exec(c->db, "UPDATE messages SET status = $3, "
+	    "reply_key = $4, claimed_until = NULL, claimed_by = NULL, "
+	    "updated_at = $5 WHERE prospect_id = $1 AND direction = 'in' AND "
+	    "status = 'answering' AND claimed_by = $2",
+	    JV_ARRAY(num(prospect), jv_string(worker), jv_string(status),
+	    key ? jv_string(key) : jv_null(), num(now))) < 0 ? -1 : 0;
+}
+
+static int
+ledger_error(struct ctx *c)
+{
+	sl_error("%s", sl_db_error(c->db));
+	sl_db_rollback(c->db);
+	return sl_db_exit_code(c->db);
+}
+
+/* One turn of a prospect: claim, decide, store, write. */
+static int
+answer(struct ctx *c, int64_t prospect)
+{
+	char worker[64], key[96];
+	const char *reply = NULL;
+	int64_t now = sl_now(), last, flag = 0;
+	jv texts, state, row = jv_null(), plan = jv_null(), up;
+	int n, rc = 0, quiet;
+
+	snprintf(worker, sizeof worker, "agent-reply:%ld", (long)getpid());
+	if ((n = claim(c, prospect, now, worker, &texts, &last)) <= 0) {
+		jv_free(texts);
+		return n < 0 ? ledger_error(c) : 0;
+	}
+	state = load_state(c, prospect, &row);
+	quiet = jv_get_kind(row) != JV_KIND_OBJECT ||
+	    (sl_get_int(row, "human_active", &flag) == 1 && flag) ||
+	    (sl_get_int(row, "unreachable", &flag) == 1 && flag) ||
+	    sl_get_int(row, "erased_at", &flag) == 1;
+	if (!quiet) {
+		plan = plan_turn(c, state, texts, row, prospect, now);
+		if (sl_get_str(plan, "reply", &reply) != 1)
+			reply = NULL;
+	}
+	snprintf(key, sizeof key, "reply:%lld:%lld", (long long)prospect,
+	    (long long)last);
+	if (sl_db_begin(c->db) < 0)
+		goto dberr;
+	if (!quiet && sl_get_obj(plan, "updates", &up) == 1) {
+		n = store_state(c, prospect, state, up, now);
+		jv_free(up);
+		if (n < 0)
+			goto dberr;
+	}
+	if (!quiet && sl_get_bool(plan, "stop", &n) == 1 && n &&
+	    sl_db_exec(c->db, "UPDATE scheduled_actions SET status = "
+	    "'cancelled', cancel_reason = 'stopped', updated_at = $2 WHERE "
+	    "prospect_id = $1 AND status = 'pending'",
+	    JV_ARRAY(num(prospect), num(now))) < 0)
+		goto dberr;
+	if (close_claim(c, prospect, worker, reply ? "answered" : "ignored",
+	    reply ? key : NULL, now) < 0 || sl_db_commit(c->db) < 0)
+		goto dberr;
+	if (reply)
+		rc = emit_out(row, prospect, reply, key, NULL);
+	goto out;
+dberr:
+	rc = ledger_error(c);
+out:
+	jv_free(texts);
+	jv_free(state);
+	jv_free(row);
+	jv_free(plan);
+	return rc;
+}
+
+/* A follow-up or reminder that is due: its message, under its key. */
+static int
+followup(struct ctx *c, jv rec)
+{
+	const char *key, *chat = NULL, *reply;
+	int64_t prospect, flag = 0;
+	jv id = jv_null(), state, row = jv_null(), plan;
+	int rc = 0;
+
+	if (sl_get_id(rec, "prospect", &id) != 1 ||
+	    (prospect = sl_sched_id(jv_string_value(id))) <= 0 ||
+	    sl_get_str(rec, "key", &key) != 1) {
+		if (jv_is_valid(id))
+			jv_free(id);
+		sl_error("stdin:%lu: followup.due: 'prospect' and 'key' are "
+		    "needed", c->lineno);
+		c->rejected++;
+		return 0;
+	}
+	jv_free(id);
+	sl_get_str(rec, "chat", &chat);
+	state = load_state(c, prospect, &row);
+	if (jv_get_kind(row) != JV_KIND_OBJECT ||
+	    (sl_get_int(row, "human_active", &flag) == 1 && flag)) {
+		jv_free(state);
+		jv_free(row);
+		return 0;
+	}
+	plan = sl_rules_followup(c->rules, state, rec, sl_now());
+	if (sl_get_str(plan, "reply", &reply) == 1)
+		rc = emit_out(row, prospect, reply, key, chat);
+	jv_free(plan);
+	jv_free(state);
+	jv_free(row);
+	return rc;
+}
+
+/* The prospect's turn waits until debounce_ms after its last message. */
+static int
+queue(struct ctx *c, int64_t prospect)
+{
+	long long deadline = mono_ms() + debounce_ms;
+	size_t i;
+
+	for (i = 0; i < c->nb; i++)
+		if (c->b[i].prospect == prospect) {
+			c->b[i].deadline = deadline;
+			return 0;
+		}
+	if (c->nb == MAX_BURSTS)
+		return answer(c, prospect);
+	c->b[c->nb].prospect = prospect;
+	c->b[c->nb].deadline = deadline;
+	c->nb++;
+	return 0;
+}
+
+/* Answers the turns whose window ended (all of them with all). */
+static int
+fire(struct ctx *c, int all)
+{
+	long long now = mono_ms();
+	size_t i = 0;
+	int64_t p;
+	int rc;
+
+	while (i < c->nb) {
+		if (!all && c->b[i].deadline > now) {
+			i++;
+			continue;
+		}
+		p = c->b[i].prospect;
+		c->b[i] = c->b[--c->nb];
+		if ((rc = answer(c, p)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ms until the next window ends, -1 when none waits. */
+static int
+next_wait(const struct ctx *c)
+{
+	long long now = mono_ms(), best = -1, d;
+	size_t i;
+
+	for (i = 0; i < c->nb; i++) {
+		d = c->b[i].deadline - now;
+		if (d < 0)
+			d = 0;
+		if (best < 0 || d < best)
+			best = d;
+	}
+	return best > 60000 ? 60000 : (int)best;
+}
+
+static int
+line(struct ctx *c, const char *s, size_t len)
+{
+	const char *type = NULL;
+	int64_t prospect;
+	jv rec, id;
+
+	c->lineno++;
+	while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		return 0;
+	rec = sl_parse(s, len);
+	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+		if (!jv_is_valid(rec)) {
+			jv msg = jv_invalid_get_msg(jv_copy(rec));
+
+			sl_error("stdin:%lu: %s", c->lineno,
+			    jv_get_kind(msg) == JV_KIND_STRING ?
+			    jv_string_value(msg) : "not JSON");
+			jv_free(msg);
+		} else {
+			sl_error("stdin:%lu: expected an object, not %s",
+			    c->lineno, sl_kind_name(rec));
+		}
+		jv_free(rec);
+		c->rejected++;
+		return 0;
+	}
+	sl_get_str(rec, "type", &type);
+	if (type && strcmp(type, "message.in") == 0) {
+		if (sl_get_id(rec, "prospect", &id) != 1 ||
+		    (prospect = sl_sched_id(jv_string_value(id))) <= 0) {
+			sl_error("stdin:%lu: 'prospect': expected a ledger id",
+			    c->lineno);
+			c->rejected++;
+		} else {
+			jv_free(rec);
+			jv_free(id);
+			return queue(c, prospect);
+		}
+		jv_free(rec);
+		return 0;
+	}
+	if (type && strcmp(type, "followup.due") == 0) {
+		int rc = followup(c, rec);
+
+		jv_free(rec);
+		return rc;
+	}
+	return sl_emit(rec) < 0 ? SL_EX_IOERR : 0;
+}
+
+/* Reads stdin, answering each turn when its window ends. */
+static int
+run(struct ctx *c)
+{
+	char *buf = sl_malloc(65536), *nl;
+	size_t len = 0, cap = 65536, start;
+	struct pollfd pfd = { 0, POLLIN, 0 };
+	int eof = 0, rc = 0, w;
+	ssize_t got;
+
+	while (rc == 0 && (!eof || c->nb > 0)) {
+		w = next_wait(c);
+		if (eof) {
+			if (w > 0)
+				sl_sleep_ms(w);
+		} else if (poll(&pfd, 1, w) > 0) {
+			if (len == cap) {
+				if (cap >= SL_LINE_MAX) {
+					sl_error("stdin:%lu: line too long",
+					    c->lineno + 1);
+					rc = SL_EX_DATAERR;
+					break;
+				}
+				cap *= 2;
+				buf = sl_realloc(buf, cap);
+			}
+			got = read(0, buf + len, cap - len);
+			if (got < 0 && errno != EINTR) {
+				sl_error("cannot read stdin: %s",
+				    strerror(errno));
+				rc = SL_EX_IOERR;
+				break;
+			}
+			if (got == 0)
+				eof = 1;
+			if (got > 0)
+				len += (size_t)got;
+			start = 0;
+			while (rc == 0 && (nl = memchr(buf + start, '\n',
+			    len - start)) != NULL) {
+				rc = line(c, buf + start,
+				    (size_t)(nl - (buf + start)));
+				start = (size_t)(nl - buf) + 1;
+			}
+			memmove(buf, buf + start, len - start);
+			len -= start;
+			if (eof && len > 0 && rc == 0) {
+				rc = line(c, buf, len);
+				len = 0;
+			}
+		}
+		if (rc == 0)
+			rc = fire(c, 0);
+	}
+	free(buf);
+	return rc;
+}
+
+/* What the ledger holds unanswered, every prospect's turn at once. */
+static int
+pending(struct ctx *c)
+{
+	int64_t now = sl_now(), p;
+	jv ids, v;
+	int i, n, rc = 0;
+
+	ids = sl_db_column(c->db, "SELECT DISTINCT prospect_id FROM messages "
+	    "WHERE direction = 'in' AND prospect_id IS NOT NULL AND "
+	    "(status = 'new' OR (status = 'answering' AND claimed_until <= $1)) "
+	    "ORDER BY prospect_id", JV_ARRAY(num(now)), "prospect_id");
+	if (!jv_is_valid(ids)) {
+		jv_free(ids);
+		return ledger_error(c);
+	}
+	n = jv_array_length(jv_copy(ids));
+	for (i = 0; i < n && rc == 0; i++) {
+		v = jv_array_get(jv_copy(ids), i);
+		p = jv_get_kind(v) == JV_KIND_NUMBER ?
+		    (int64_t)jv_number_value(v) : 0;
+		jv_free(v);
+		if (p > 0)
+			rc = answer(c, p);
+	}
+	jv_free(ids);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctx *c;
+	char err[512], *terr = NULL, *dir;
+	const char *url;
+	int st;
+
+	sl_init("agent-reply");
+	options(argc, argv);
+	(void)sl_now();		/* a bad SALESLINE_NOW exits 78 */
+	c = sl_calloc(1, sizeof *c);
+	dir = sl_asprintf("%s/skills", sl_home());
+	if ((c->rules = sl_rules_load(dir, err, sizeof err)) == NULL)
+		sl_die(SL_EX_CONFIG, "skills '%s': %s (set SALESLINE_HOME)",
+		    dir, err);
+	if ((c->tools = sl_tools_load(NULL, &terr)) == NULL)
+		sl_die(SL_EX_CONFIG, "%s", terr ? terr : "no tool table");
+	free(dir);
+	url = sl_db_url(dbflag);
+	c->env_db = sl_asprintf("SALESLINE_DB=%s", url);
+	c->db = sl_db_open_or_die(url, NULL, 1);
+	st = pflag ? pending(c) : 0;
+	if (st == 0)
+		st = run(c);
+	if (st == 0)
+		st = fire(c, 1);
+	if (st == 0 && c->status)
+		st = c->status;
+	if (st == 0 && c->rejected)
+		st = SL_EX_REJECT;
+	if (sl_out_close() != 0 && st == SL_EX_OK)
+		st = SL_EX_IOERR;
+	sl_db_close(c->db);
+	sl_rules_free(c->rules);
+	sl_tools_free(c->tools);
+	free(c->env_db);
+	free(c);
+	sl_zone_free_all();
+	return st;
+}
