@@ -38,24 +38,6 @@
 #define TERM_BYTES 64			/* a longer word is left out */
 #define TERMS_MAX 32
 
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? 2 * b->cap : 256;
-		b->s = sl_realloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 /* UTF-8. */
 
 /*
@@ -126,19 +108,19 @@ static char *
 clean(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	struct buf b = { 0 };
+	struct sl_buf b = { 0 };
 	size_t i = 0, n;
 	long cp;
 
-	buf_add(&b, "", 0);
+	sl_buf_add(&b, "", 0);
 	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
 	while (i < len) {
 		cp = utf8_next(s + i, len - i, &n);
 		if (cp <= 0)
-			buf_add(&b, "\xef\xbf\xbd", 3);
+			sl_buf_add(&b, "\xef\xbf\xbd", 3);
 		else if (!(cp == '\r' && i + 1 < len && s[i + 1] == '\n'))
-			buf_add(&b, text + i, n);
+			sl_buf_add(&b, text + i, n);
 		i += n;
 	}
 	return b.s;
@@ -160,7 +142,7 @@ chars(const char *s, size_t n)
 struct splitter {
 	struct sl_kb_doc *doc;
 	char *head[3];		/* the current H1, H2, H3 (NULL: none) */
-	struct buf text;	/* the current section */
+	struct sl_buf text;	/* the current section */
 	int blank;		/* a blank line is pending */
 	char fence;		/* '`' or '~' inside a code block, else 0 */
 	size_t fence_len;
@@ -244,15 +226,15 @@ fence(struct splitter *sp, const char *s, size_t n)
 static char *
 title(const struct splitter *sp)
 {
-	struct buf b = { 0 };
+	struct sl_buf b = { 0 };
 	int i;
 
 	for (i = 0; i < 3; i++) {
 		if (sp->head[i] == NULL || *sp->head[i] == '\0')
 			continue;
 		if (b.len)
-			buf_add(&b, " > ", 3);
-		buf_add(&b, sp->head[i], strlen(sp->head[i]));
+			sl_buf_add(&b, " > ", 3);
+		sl_buf_add(&b, sp->head[i], strlen(sp->head[i]));
 	}
 	return b.s;
 }
@@ -340,8 +322,8 @@ add_line(struct splitter *sp, const char *s, size_t n)
 		return;
 	}
 	if (sp->text.len)
-		buf_add(&sp->text, "\n\n", sp->blank ? 2 : 1);
-	buf_add(&sp->text, s, n);
+		sl_buf_add(&sp->text, "\n\n", sp->blank ? 2 : 1);
+	sl_buf_add(&sp->text, s, n);
 	sp->blank = 0;
 }
 
@@ -664,7 +646,7 @@ store(struct indexer *x, const char *source, const char *lang,
 static char *
 slurp(const char *path, size_t *len)
 {
-	struct buf b = { 0 };
+	struct sl_buf b = { 0 };
 	char chunk[65536];
 	size_t n;
 	FILE *f;
@@ -672,12 +654,12 @@ slurp(const char *path, size_t *len)
 
 	if ((f = fopen(path, "rb")) == NULL)
 		return NULL;
-	buf_add(&b, "", 0);
+	sl_buf_add(&b, "", 0);
 	while (e == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
 		if ((long)(b.len + n) > FILE_MAX)
 			e = EFBIG;
 		else
-			buf_add(&b, chunk, n);
+			sl_buf_add(&b, chunk, n);
 	}
 	if (e == 0 && ferror(f))
 		e = errno ? errno : EIO;
@@ -1017,7 +999,7 @@ sl_kb_query(const char *text, int postgres)
 	struct term t[TERMS_MAX];
 	long w[TERM_BYTES + 1], cp;
 	size_t len = strlen(text), i = 0, n = 0, bytes = 0, k = 0, nt = 0;
-	struct buf b = { 0 };
+	struct sl_buf b = { 0 };
 
 	if (len > QUERY_BYTES)
 		len = QUERY_BYTES;
@@ -1036,17 +1018,17 @@ sl_kb_query(const char *text, int postgres)
 			break;
 		i += k;
 	}
-	buf_add(&b, "", 0);
+	sl_buf_add(&b, "", 0);
 	for (i = 0; i < nt; i++) {
 		if (i && postgres)
-			buf_add(&b, " | ", 3);
+			sl_buf_add(&b, " | ", 3);
 		else if (i)
-			buf_add(&b, " OR ", 4);
-		buf_add(&b, postgres ? "'" : "\"", 1);
-		buf_add(&b, t[i].s, strlen(t[i].s));
-		buf_add(&b, postgres ? "'" : "\"", 1);
+			sl_buf_add(&b, " OR ", 4);
+		sl_buf_add(&b, postgres ? "'" : "\"", 1);
+		sl_buf_add(&b, t[i].s, strlen(t[i].s));
+		sl_buf_add(&b, postgres ? "'" : "\"", 1);
 		if (t[i].prefix)
-			buf_add(&b, postgres ? ":*" : "*", postgres ? 2 : 1);
+			sl_buf_add(&b, postgres ? ":*" : "*", postgres ? 2 : 1);
 	}
 	return b.s;
 }

@@ -567,74 +567,55 @@ out:
 	return rc;
 }
 
-/* A growing text buffer. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
 static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? 2 * b->cap : 4096;
-		b->s = sl_realloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-buf_int(struct buf *b, int64_t x, int null_if_negative)
+buf_int(struct sl_buf *b, int64_t x, int null_if_negative)
 {
 	char tmp[32];
 	int n;
 
 	if (null_if_negative && x < 0) {
-		buf_add(b, "null,", 5);
+		sl_buf_add(b, "null,", 5);
 		return;
 	}
 	n = snprintf(tmp, sizeof tmp, "%lld,", (long long)x);
-	buf_add(b, tmp, (size_t)n);
+	sl_buf_add(b, tmp, (size_t)n);
 }
 
 /* s as a JSON string (null when NULL), then sep. */
 static void
-buf_str(struct buf *b, const char *s, const char *sep)
+buf_str(struct sl_buf *b, const char *s, const char *sep)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *p, *run;
 	char esc[8];
 
 	if (s == NULL) {
-		buf_add(b, "null", 4);
-		buf_add(b, sep, strlen(sep));
+		sl_buf_add(b, "null", 4);
+		sl_buf_add(b, sep, strlen(sep));
 		return;
 	}
-	buf_add(b, "\"", 1);
+	sl_buf_add(b, "\"", 1);
 	for (p = run = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		buf_add(b, run, (size_t)(p - run));
+		sl_buf_add(b, run, (size_t)(p - run));
 		esc[0] = '\\';
 		if (c == '"' || c == '\\') {
 			esc[1] = (char)c;
-			buf_add(b, esc, 2);
+			sl_buf_add(b, esc, 2);
 		} else {
 			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			buf_add(b, esc, 6);
+			sl_buf_add(b, esc, 6);
 		}
 		run = p + 1;
 	}
-	buf_add(b, run, (size_t)(p - run));
-	buf_add(b, "\"", 1);
-	buf_add(b, sep, strlen(sep));
+	sl_buf_add(b, run, (size_t)(p - run));
+	sl_buf_add(b, "\"", 1);
+	sl_buf_add(b, sep, strlen(sep));
 }
 
 /*
@@ -646,17 +627,17 @@ static int
 add_insert(struct sl_db *db, struct sl_sched_item *it, const struct slot *s,
     size_t k, const int64_t *rep, int64_t now)
 {
-	struct buf b = { 0 };
+	struct sl_buf b = { 0 };
 	char key[64];
 	size_t i;
 	long r;
 
-	buf_add(&b, "[", 1);
+	sl_buf_add(&b, "[", 1);
 	for (i = 0; i < k; i++) {
 		const struct sl_sched_item *x = &it[s[i].idx];
 
 		snprintf(key, sizeof key, "%s:%lld", x->kind, (long long)x->id);
-		buf_add(&b, i ? ",[" : "[", i ? 2 : 1);
+		sl_buf_add(&b, i ? ",[" : "[", i ? 2 : 1);
 		buf_int(&b, x->id, 0);
 		buf_int(&b, x->prospect, 0);
 		buf_int(&b, rep[s[i].idx], 1);
@@ -670,7 +651,7 @@ add_insert(struct sl_db *db, struct sl_sched_item *it, const struct slot *s,
 		buf_str(&b, x->source, ",");
 		buf_str(&b, x->superseded ? "replaced" : NULL, "]");
 	}
-	buf_add(&b, "]", 1);
+	sl_buf_add(&b, "]", 1);
 	r = sl_db_exec(db, is_pg(db) ? "INSERT INTO scheduled_actions (id, "
 	    "prospect_id, rep_id, booking_id, kind, due, status, reason, text, "
 	    "message_key, source, cancel_reason, created_at, updated_at) "

@@ -82,29 +82,23 @@ is_phone_sep(unsigned char c)
 	return c == ' ' || c == '-' || c == '(' || c == ')' || c == '.';
 }
 
-/* A growing output buffer for sl_mask. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
+void
+sl_buf_add(struct sl_buf *b, const void *data, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		while (b->len + n + 1 > b->cap)
 			b->cap = b->cap ? 2 * b->cap : 128;
 		b->s = sl_realloc(b->s, b->cap);
 	}
-	memcpy(b->s + b->len, s, n);
+	memcpy(b->s + b->len, data, n);
 	b->len += n;
 	b->s[b->len] = '\0';
 }
 
 static void
-buf_addc(struct buf *b, char c)
+buf_addc(struct sl_buf *b, char c)
 {
-	buf_add(b, &c, 1);
+	sl_buf_add(b, &c, 1);
 }
 
 /*
@@ -180,24 +174,24 @@ phone_len(const char *s, size_t i, size_t len, size_t *ndigits)
 char *
 sl_mask(const char *s)
 {
-	struct buf b = { 0 };
-	struct buf t = { 0 };
+	struct sl_buf b = { 0 };
+	struct sl_buf t = { 0 };
 	size_t len, i, k;
 
 	if (!s)
 		return sl_strdup("");
 	/* Pass 1: secrets. */
-	buf_add(&t, s, strlen(s));
+	sl_buf_add(&t, s, strlen(s));
 	for (k = 0; k < nsecrets; k++) {
 		size_t sl = strlen(secrets[k]);
 		char *p;
 
 		while ((p = strstr(t.s, secrets[k]))) {
-			struct buf u = { 0 };
+			struct sl_buf u = { 0 };
 
-			buf_add(&u, t.s, (size_t)(p - t.s));
-			buf_add(&u, "***", 3);
-			buf_add(&u, p + sl, strlen(p + sl));
+			sl_buf_add(&u, t.s, (size_t)(p - t.s));
+			sl_buf_add(&u, "***", 3);
+			sl_buf_add(&u, p + sl, strlen(p + sl));
 			free(t.s);
 			t = u;
 		}
@@ -210,8 +204,8 @@ sl_mask(const char *s)
 		if (t.s[i] == '@' && find_email(t.s, i, len, &start, &end) &&
 		    b.len >= i - start) {
 			b.len -= i - start - 1;	/* keep the first letter */
-			buf_add(&b, "***", 3);
-			buf_add(&b, t.s + i, end - i);
+			sl_buf_add(&b, "***", 3);
+			sl_buf_add(&b, t.s + i, end - i);
 			i = end;
 			continue;
 		}

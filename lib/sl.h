@@ -73,6 +73,17 @@ void sl_option_error(int c, char *const argv[]);
 /* Sleeps ms milliseconds, on through signals. */
 void sl_sleep_ms(long ms);
 
+/*
+ * A growing text buffer: s is NUL-terminated after every sl_buf_add (NULL
+ * before the first), len bytes long; free(b.s) when done.  Start it as
+ * { NULL, 0, 0 }.
+ */
+struct sl_buf {
+	char *s;
+	size_t len, cap;
+};
+void sl_buf_add(struct sl_buf *b, const void *data, size_t n);
+
 /* Allocation that dies with exit 71 instead of returning NULL. */
 void *sl_malloc(size_t n);
 void *sl_calloc(size_t n, size_t size);

@@ -599,10 +599,6 @@ struct child {
 	int in, out, err;	/* our ends; -1 when closed */
 };
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
 
 static long
 mono_ms(void)
@@ -613,29 +609,15 @@ mono_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-buf_add(struct buf *b, const char *data, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = b->cap ? b->cap : 4096;
-		while (b->cap < b->len + n + 1)
-			b->cap *= 2;
-		b->p = sl_realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* Keeps only the last ERR_KEEP bytes of stderr. */
 static void
-tail_add(struct buf *b, const char *data, size_t n)
+tail_add(struct sl_buf *b, const char *data, size_t n)
 {
-	buf_add(b, data, n);
+	sl_buf_add(b, data, n);
 	if (b->len > ERR_KEEP) {
-		memmove(b->p, b->p + b->len - ERR_KEEP, ERR_KEEP);
+		memmove(b->s, b->s + b->len - ERR_KEEP, ERR_KEEP);
 		b->len = ERR_KEEP;
-		b->p[b->len] = '\0';
+		b->s[b->len] = '\0';
 	}
 }
 
@@ -818,7 +800,7 @@ kill_group(pid_t pid, int *status)
 
 /* Reads what fd has; 0 at its end (closed), 1 for more to come. */
 static int
-drain(int *fd, struct buf *b, int is_err)
+drain(int *fd, struct sl_buf *b, int is_err)
 {
 	char chunk[8192];
 	ssize_t r, w, off;
@@ -834,7 +816,7 @@ drain(int *fd, struct buf *b, int is_err)
 			return 0;
 		}
 		if (!is_err) {
-			buf_add(b, chunk, (size_t)r);
+			sl_buf_add(b, chunk, (size_t)r);
 			if (b->len > OUT_MAX)
 				return 1;
 			continue;
@@ -854,7 +836,7 @@ drain(int *fd, struct buf *b, int is_err)
  */
 static int
 collect(struct child *c, const char *line, size_t len, long ms,
-    struct buf *out, struct buf *errb, int *status)
+    struct sl_buf *out, struct sl_buf *errb, int *status)
 {
 	struct pollfd pfd[3];
 	long deadline = mono_ms() + ms, left;
@@ -915,9 +897,9 @@ collect(struct child *c, const char *line, size_t len, long ms,
 
 /* The records of out, or invalid with the line that is not one. */
 static jv
-records(const struct buf *out)
+records(const struct sl_buf *out)
 {
-	const char *p = out->p ? out->p : "", *end = p + out->len, *nl;
+	const char *p = out->s ? out->s : "", *end = p + out->len, *nl;
 	jv list = jv_array(), v;
 	int line = 0;
 
@@ -940,9 +922,9 @@ records(const struct buf *out)
 
 /* The last line of stderr, control characters as '?', a new string. */
 static char *
-last_line(const struct buf *b)
+last_line(const struct sl_buf *b)
 {
-	const char *s = b->p ? b->p : "";
+	const char *s = b->s ? b->s : "";
 	size_t n = b->len, i;
 	char *line;
 
@@ -960,7 +942,7 @@ last_line(const struct buf *b)
 /* The error text after a non-zero exit or a signal. */
 static char *
 failed(const struct sl_tool *tool, int status, jv recs,
-    const struct buf *errb)
+    const struct sl_buf *errb)
 {
 	char what[64], *detail, *msg;
 	size_t len = 0;
@@ -996,7 +978,7 @@ sl_tools_run(const struct sl_tools *t, const char *name, jv input,
 {
 	const struct sl_tool *tool = sl_tools_find(t, name);
 	struct child c = { -1, -1, -1, -1 };
-	struct buf ob = { NULL, 0, 0 }, eb = { NULL, 0, 0 };
+	struct sl_buf ob = { NULL, 0, 0 }, eb = { NULL, 0, 0 };
 	char *line = NULL, *why = NULL;
 	size_t len = 0;
 	long ms;
@@ -1061,8 +1043,8 @@ sl_tools_run(const struct sl_tools *t, const char *name, jv input,
 out:
 	jv_free(recs);
 	jv_free(input);
-	free(ob.p);
-	free(eb.p);
+	free(ob.s);
+	free(eb.s);
 	free(line);
 	free(why);
 	return rc;
