@@ -157,11 +157,13 @@ load_state(struct ctx *c, int64_t prospect, jv *row)
 	static const char *const cols[] = { "lang", "stage", "name", "need",
 		"budget", "authority", "timeline", "email" };
 	const char *v;
+	int64_t h;
 	jv st, notes, agent;
 	size_t i;
 
 	*row = sl_db_query1(c->db, "SELECT p.*, r.name AS rep_name_, "
-	    "r.display_name AS rep_display, r.tz AS rep_tz FROM prospects p "
+	    "r.display_name AS rep_display, r.tz AS rep_tz, r.horizon_days AS "
+	    "rep_horizon FROM prospects p "
 	    "LEFT JOIN reps r ON r.id = p.rep_id WHERE p.id = $1",
 	    JV_ARRAY(num(prospect)));
 	if (jv_get_kind(*row) != JV_KIND_OBJECT)
@@ -189,6 +191,8 @@ load_state(struct ctx *c, int64_t prospect, jv *row)
 	    v : sl_env("SALESLINE_TZ", "Asia/Makassar")));
 	if (sl_get_str(*row, "tz", &v) == 1)
 		st = sl_set(st, "prospect_tz", jv_string(v));
+	if (sl_get_int(*row, "rep_horizon", &h) == 1)
+		st = sl_set(st, "horizon_days", num(h));
 	return sl_set(st, "prospect", sl_id_jv(prospect));
 }
 

@@ -23,6 +23,8 @@
  *	 "booking": {"start","local","local_ru","join_url"},
  *	 "stopped": bool, "escalated": bool,
  *	 "rep": "anna", "prospect": "17", "tz": the rep's zone,
+ *	 "horizon_days": the rep's booking horizon (default 14: a time
+ *	   named past it answers the timeline, not a meeting offer),
  *	 "prospect_tz": the prospect's zone when known}
  *
  * agent-reply merges plan.updates into the state as they are (keys it does

@@ -852,6 +852,21 @@ guardrails(struct turn *t)
 }
 
 /*
+ * 1 when the time the prospect named can be a meeting's: within the
+ * rep's booking horizon (state.horizon_days, default 14).  Past it ("we
+ * want to start next month") it answers the timeline, not the offer.
+ */
+static int
+bookable(const struct turn *t)
+{
+	int64_t days = 0;
+
+	if (sl_get_int(t->cur, "horizon_days", &days) != 1 || days <= 0)
+		days = 14;
+	return t->n.at < t->now + days * 86400;
+}
+
+/*
  * The meeting: an e-mail for the slot waiting for it, a slot chosen, a
  * time preferred, a meeting asked for or moved.  1 when one decided.
  */
@@ -870,7 +885,8 @@ meeting(struct turn *t)
 		set(t, "question", jv_string("email"));
 	} else if ((idx = rl_choose_slot(&t->n, offered, t->tz)) >= 0) {
 		chosen(t, jv_array_get(jv_copy(offered), idx), 1);
-	} else if (t->n.has_time && !t->n.write && arranging(t)) {
+	} else if (t->n.has_time && !t->n.write && arranging(t) &&
+	    bookable(t)) {
 		request_slots(t, "propose_meeting", t->n.at);
 	} else if (rl_has(&t->n, "is_bot")) {
 		say_base(t, "is_bot_answer");

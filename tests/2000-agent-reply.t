@@ -35,8 +35,12 @@ q() {
 # say TEXT [CHAT]: the prospect writes; tg-fetch stores it and the agent
 # answers; the records in $T/r, stderr in $T/re, all replies in $T/all
 say() {
-	printf '{"message":{"chat":{"id":%s,"type":"private"},"from":{"id":%s,"first_name":"Olga","language_code":"ru"},"text":"%s"}}\n' \
-		"${2:-880011223}" "${2:-880011223}" "$1" |
+	case ${2:-880011223} in
+	99*) _who='"first_name":"John","language_code":"en"' ;;
+	*) _who='"first_name":"Olga","language_code":"ru"' ;;
+	esac
+	printf '{"message":{"chat":{"id":%s,"type":"private"},"from":{"id":%s,%s},"text":"%s"}}\n' \
+		"${2:-880011223}" "${2:-880011223}" "$_who" "$1" |
 		curl -s --data-binary @- "$FAKE_URL/_fake/telegram/updates" \
 			>/dev/null
 	tg-fetch --db "$DB" 2>"$T/fe" |
@@ -145,6 +149,30 @@ talk() {
 		"\"prospect\":\"$(pid 880011226)\"" "$T/out"
 }
 for_each_db talk
+
+english() {
+	curl -s -X POST "$FAKE_URL/_fake/reset" >/dev/null
+	: >"$T/all"
+	rep-admin --db "$DB" add anna --tz Asia/Makassar --bot 7000000001 \
+		--display-name Anna >/dev/null
+	for w in "Hello" "We need a CRM for our sales team of 15 people" \
+		"Our budget is about 150000 roubles" "I am the CEO, I decide" \
+		"We want to start next month" "The second one works"; do
+		say "$w" 990011223
+	done
+	check_grep "[en] an English prospect is answered in English" \
+		'^Hello John|^Hello' "$T/all"
+	check_no_grep "[en] never in Russian" '[а-яА-Я]' "$T/all"
+	check_grep "[en] the offer survives a timeline past the horizon" \
+		'e-mail' "$T/r"
+	say "john@example.com" 990011223
+	check_grep "[en] the second slot is booked, with its link" \
+		'booked for Tue 1 Dec 10:30-11:00 WITA.*https://meet.jit.si/' "$T/r"
+	q "SELECT status, email FROM bookings" >"$T/p"
+	check_json "[en] the booking is in the ledger" \
+		'{"status":"booked","email":"john@example.com"}' "$T/p"
+}
+for_each_db english
 
 input() {
 	rep-admin --db "$DB" add anna --tz Asia/Makassar >/dev/null
