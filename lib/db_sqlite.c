@@ -421,7 +421,7 @@ int
 sl_db_sqlite_open(struct sl_db *db, const char *path)
 {
 	sqlite3 *h = NULL;
-	long long busy;
+	long long busy, tries;
 	int rc, fd;
 	jv mode;
 
@@ -452,10 +452,19 @@ sl_db_sqlite_open(struct sl_db *db, const char *path)
 		return sq_fail(db, rc, "");
 	sqlite3_extended_result_codes(h, 1);
 	sqlite3_busy_timeout(h, (int)busy);
-	mode = sl_db_query1(db, "PRAGMA journal_mode = WAL", jv_null());
-	if (!jv_is_valid(mode)) {
+	/*
+	 * Turning a new file to WAL takes its exclusive lock, and SQLite
+	 * answers "locked" without waiting when another process opening the
+	 * same new file holds it: wait here, as the busy timeout would.
+	 */
+	for (tries = 0;; tries++) {
+		mode = sl_db_query1(db, "PRAGMA journal_mode = WAL", jv_null());
+		if (jv_is_valid(mode))
+			break;
 		jv_free(mode);
-		return -1;
+		if (!sl_db_temporary(db) || tries * 10 >= busy)
+			return -1;
+		sl_sleep_ms(10);
 	}
 	jv_free(mode);
 	if (sl_db_exec(db, "PRAGMA foreign_keys = ON", jv_null()) < 0)
