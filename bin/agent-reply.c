@@ -88,15 +88,6 @@ usage(int code)
 	exit(code);
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static jv
 num(int64_t v)
 {
@@ -766,7 +757,7 @@ followup(struct ctx *c, jv rec)
 static int
 queue(struct ctx *c, int64_t prospect)
 {
-	long long deadline = mono_ms() + debounce_ms;
+	long long deadline = sl_mono_ms() + debounce_ms;
 	size_t i;
 
 	for (i = 0; i < c->nb; i++)
@@ -786,7 +777,7 @@ queue(struct ctx *c, int64_t prospect)
 static int
 fire(struct ctx *c, int all)
 {
-	long long now = mono_ms();
+	long long now = sl_mono_ms();
 	size_t i = 0;
 	int64_t p;
 	int rc;
@@ -808,7 +799,7 @@ fire(struct ctx *c, int all)
 static int
 next_wait(const struct ctx *c)
 {
-	long long now = mono_ms(), best = -1, d;
+	long long now = sl_mono_ms(), best = -1, d;
 	size_t i;
 
 	for (i = 0; i < c->nb; i++) {

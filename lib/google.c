@@ -125,9 +125,9 @@ sl_svc_exit_code(const struct sl_svc_err *err)
  * Errors
  */
 
-static int SL_PRINTF(4, 5)
-fail(struct sl_svc_err *err, enum sl_http_class class, const char *reason,
-    const char *fmt, ...)
+int
+sl_svc_fail(struct sl_svc_err *err, enum sl_http_class class,
+    const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -143,7 +143,7 @@ fail(struct sl_svc_err *err, enum sl_http_class class, const char *reason,
 static int
 vault_fail(struct sl_svc_err *err, int rc, const char *why)
 {
-	return fail(err, rc == SL_EX_TEMPFAIL ? SL_HTTP_TEMPORARY :
+	return sl_svc_fail(err, rc == SL_EX_TEMPFAIL ? SL_HTTP_TEMPORARY :
 	    SL_HTTP_PERMANENT, rc == SL_EX_CONFIG ? "vault" : "ledger", "%s",
 	    why);
 }
@@ -151,7 +151,7 @@ vault_fail(struct sl_svc_err *err, int rc, const char *why)
 static int
 ledger_fail(struct sl_svc_err *err, struct sl_db *db, const char *what)
 {
-	return fail(err, sl_db_temporary(db) ? SL_HTTP_TEMPORARY :
+	return sl_svc_fail(err, sl_db_temporary(db) ? SL_HTTP_TEMPORARY :
 	    SL_HTTP_PERMANENT, "ledger", "%s: %s", what, sl_db_error(db));
 }
 
@@ -323,7 +323,7 @@ store_answer(struct sl_db *db, const struct sl_rep *rep, jv ans, int connect,
 	int rc;
 
 	if (sl_get_str(ans, "access_token", &tok) != 1 || !*tok)
-		return fail(err, SL_HTTP_PERMANENT, "invalid_response",
+		return sl_svc_fail(err, SL_HTTP_PERMANENT, "invalid_response",
 		    "the token answer for '%s' has no access_token",
 		    rep->name);
 	sl_secret_add(tok);
@@ -396,11 +396,11 @@ revoked(struct sl_db *db, const struct sl_rep *rep,
 	jv_free(body);
 	err->revoked = 1;
 	if (mark_disconnected(db, rep, why) < 0)
-		fail(err, SL_HTTP_PERMANENT, "invalid_grant", "Google revoked "
+		sl_svc_fail(err, SL_HTTP_PERMANENT, "invalid_grant", "Google revoked "
 		    "the calendar grant of '%s' (%s), and it could not be "
 		    "marked disconnected: %s", rep->name, why, sl_db_error(db));
 	else
-		fail(err, SL_HTTP_PERMANENT, "invalid_grant", "Google revoked "
+		sl_svc_fail(err, SL_HTTP_PERMANENT, "invalid_grant", "Google revoked "
 		    "the calendar grant of '%s' (%s): it is marked "
 		    "disconnected; reconnect it with rep-admin calendar "
 		    "connect", rep->name, why);
@@ -437,7 +437,7 @@ access_token(struct sl_google *g, struct sl_db *db, const struct sl_rep *rep,
 		return vault_fail(err, rc, why);
 	if (!refresh) {
 		err->revoked = 1;
-		return fail(err, SL_HTTP_PERMANENT, "not_connected", "the "
+		return sl_svc_fail(err, SL_HTTP_PERMANENT, "not_connected", "the "
 		    "calendar of '%s' is not connected (rep-admin calendar "
 		    "connect)", rep->name);
 	}
@@ -615,7 +615,7 @@ sl_google_freebusy(struct sl_google *g, struct sl_db *db,
 	memset(&resp, 0, sizeof resp);
 	resp.headers = jv_null();
 	if (!sl_time_fmt(from, tmin) || !sl_time_fmt(to, tmax) || to <= from) {
-		fail(err, SL_HTTP_PERMANENT, "timeRangeEmpty", "freeBusy: bad "
+		sl_svc_fail(err, SL_HTTP_PERMANENT, "timeRangeEmpty", "freeBusy: bad "
 		    "time range");
 		goto out;
 	}
@@ -912,7 +912,7 @@ sl_google_device_poll(struct sl_google *g, struct sl_db *db,
 	memset(err, 0, sizeof *err);
 	if (jv_get_kind(answer) != JV_KIND_OBJECT ||
 	    sl_get_str(answer, "device_code", &code) != 1) {
-		fail(err, SL_HTTP_PERMANENT, "invalid_request", "no "
+		sl_svc_fail(err, SL_HTTP_PERMANENT, "invalid_request", "no "
 		    "device_code to poll for");
 		goto out;
 	}
@@ -926,7 +926,7 @@ sl_google_device_poll(struct sl_google *g, struct sl_db *db,
 	    (long)expires;
 	do {
 		if (waited + (long)interval > limit) {
-			rc = fail(err, SL_HTTP_PERMANENT, limit == timeout_s ?
+			rc = sl_svc_fail(err, SL_HTTP_PERMANENT, limit == timeout_s ?
 			    "timeout" : "expired_token", "no consent for '%s' "
 			    "within %ld s", rep->name, limit);
 			break;

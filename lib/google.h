@@ -48,6 +48,14 @@ struct sl_svc_err {
 };
 
 /*
+ * Fills err (class, reason, the message from fmt) and returns -1, so a
+ * client can `return sl_svc_fail(...)`.  The message must hold no secret.
+ */
+int sl_svc_fail(struct sl_svc_err *err, enum sl_http_class class,
+    const char *reason, const char *fmt, ...) __attribute__((format(printf,
+    4, 5)));
+
+/*
  * The client from the environment.  NULL when GOOGLE_CLIENT_ID is unset
  * (the calendar is off); exits 78 when the id is set but the secret is
  * not, or a base URL is not http(s).

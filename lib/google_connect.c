@@ -83,10 +83,7 @@ page(struct MHD_Connection *c, unsigned status, const char *html, int last)
 static int
 fail(struct sl_svc_err *err, const char *reason, const char *msg)
 {
-	err->class = SL_HTTP_PERMANENT;
-	snprintf(err->reason, sizeof err->reason, "%s", reason);
-	snprintf(err->message, sizeof err->message, "%s", msg);
-	return -1;
+	return sl_svc_fail(err, SL_HTTP_PERMANENT, reason, "%s", msg);
 }
 
 static enum MHD_Result
@@ -128,15 +125,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	f->rc = sl_google_exchange(f->g, f->db, f->rep, code, f->redirect,
 	    f->verifier, f->err);
 	return page(c, MHD_HTTP_OK, f->rc == 0 ? page_ok : page_fail, 1);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -198,8 +186,8 @@ sl_google_connect_loopback(struct sl_google *g, struct sl_db *db,
 		fail(err, "io", "cannot write the consent URL");
 		goto out;
 	}
-	end = now_ms() + (long long)timeout_s * 1000;
-	while (!f.done && now_ms() < end)
+	end = sl_mono_ms() + (long long)timeout_s * 1000;
+	while (!f.done && sl_mono_ms() < end)
 		MHD_run_wait(d, 500);
 	if (!f.done) {
 		snprintf(msg, sizeof msg, "no answer from the browser within "
@@ -208,8 +196,8 @@ sl_google_connect_loopback(struct sl_google *g, struct sl_db *db,
 		goto out;
 	}
 	/* Let the last page reach the browser. */
-	end = now_ms() + GRACE_MS;
-	while (now_ms() < end) {
+	end = sl_mono_ms() + GRACE_MS;
+	while (sl_mono_ms() < end) {
 		conns = MHD_get_daemon_info(d,
 		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		if (!conns || conns->num_connections == 0)

@@ -371,29 +371,6 @@ sl_llm_check(jv messages, char *why, size_t size)
  * Requests and errors
  */
 
-static long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int SL_PRINTF(4, 5)
-fail(struct sl_svc_err *err, enum sl_http_class class, const char *reason,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	err->class = class;
-	snprintf(err->reason, sizeof err->reason, "%s", reason);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /*
  * The API's name for an error: Anthropic's error.type, OpenAI's
  * error.code (else error.type), vLLM's top-level type; "" when the body
@@ -502,7 +479,7 @@ resp_fail(struct sl_llm *l, const struct sl_http_resp *resp,
 		    "connection");
 	if (l->last_tries > 1)
 		snprintf(tries, sizeof tries, " (%d tries)", l->last_tries);
-	return fail(err, resp->class, reason, "%s: %s%s%s", sl_llm_provider(l),
+	return sl_svc_fail(err, resp->class, reason, "%s: %s%s%s", sl_llm_provider(l),
 	    resp->error, resp->status >= 400 && resp->body_len == 0 ?
 	    " (no body)" : "", tries);
 }
@@ -602,7 +579,7 @@ sl_llm_complete(struct sl_llm *l, const char *system, jv messages,
 	l->last_status = 0;
 	l->last_tries = 0;
 	if (sl_llm_check(messages, why, sizeof why) < 0)
-		return fail(err, SL_HTTP_PERMANENT, "invalid_request", "%s: %s",
+		return sl_svc_fail(err, SL_HTTP_PERMANENT, "invalid_request", "%s: %s",
 		    sl_llm_provider(l), why);
 	if (max_tokens < 1)
 		max_tokens = 1024;
@@ -613,7 +590,7 @@ sl_llm_complete(struct sl_llm *l, const char *system, jv messages,
 	if (!jv_is_valid(body)) {
 		jv m = jv_invalid_get_msg(body);
 
-		fail(err, SL_HTTP_PERMANENT, "invalid_request", "%s: %s",
+		sl_svc_fail(err, SL_HTTP_PERMANENT, "invalid_request", "%s: %s",
 		    sl_llm_provider(l), jv_get_kind(m) == JV_KIND_STRING ?
 		    jv_string_value(m) : "bad conversation");
 		jv_free(m);
@@ -632,9 +609,9 @@ sl_llm_complete(struct sl_llm *l, const char *system, jv messages,
 	req.body_len = len;
 	req.timeout_ms = l->timeout_ms;
 	req.idempotent = 1;
-	t0 = mono_ms();
+	t0 = sl_mono_ms();
 	perform(l, &req, &resp);
-	l->last_latency_ms = mono_ms() - t0;
+	l->last_latency_ms = sl_mono_ms() - t0;
 	l->last_status = resp.status;
 	if (resp.class != SL_HTTP_OK) {
 		resp_fail(l, &resp, err);
@@ -653,7 +630,7 @@ sl_llm_complete(struct sl_llm *l, const char *system, jv messages,
 		jv m = jv_invalid_get_msg(a);
 
 		err->status = resp.status;
-		fail(err, SL_HTTP_PERMANENT, "bad_answer", "%s: HTTP %ld: %s",
+		sl_svc_fail(err, SL_HTTP_PERMANENT, "bad_answer", "%s: HTTP %ld: %s",
 		    sl_llm_provider(l), resp.status,
 		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
 		    "not JSON");

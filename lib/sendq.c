@@ -476,15 +476,6 @@ sl_outbox_stop(void)
 }
 
 static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
 lease(void)
 {
 	return (int64_t)time(NULL) + LEASE_S;
@@ -563,7 +554,7 @@ tx_begin(struct outbox *x)
 		db_fail(x);
 	} else {
 		x->in_tx = 1;
-		x->tx_at = mono_ms();
+		x->tx_at = sl_mono_ms();
 	}
 }
 
@@ -992,7 +983,7 @@ enqueue(struct outbox *x, struct sl_out *m, int64_t not_before, int front)
 	    m->from_chat ? m->from_chat : m->chat);
 	struct note *n = note_for(x, name);
 	struct sl_sendq_chat *c;
-	int64_t now = mono_ms(), wait = not_before - sl_now();
+	int64_t now = sl_mono_ms(), wait = not_before - sl_now();
 	const char *why = NULL;
 
 	m->due = not_before > 0 && wait > 0 ? now + wait * 1000 : 0;
@@ -1222,7 +1213,7 @@ static void
 finish(struct outbox *x, struct sl_sendq_chat *c)
 {
 	out_free(sl_sendq_head(c));
-	sl_sendq_pop(x->q, c, mono_ms());
+	sl_sendq_pop(x->q, c, sl_mono_ms());
 }
 
 /* Drops m if a person took the chat over or it cannot be reached. */
@@ -1287,7 +1278,7 @@ give_up(struct outbox *x, struct sl_sendq_chat *c, struct note *n, jv err)
 	struct sl_out *m;
 	jv row;
 
-	n->held_until = mono_ms() + HOLD_MS;
+	n->held_until = sl_mono_ms() + HOLD_MS;
 	sl_warn("chat %s: giving up for now: %s",
 	    ((struct sl_out *)sl_sendq_head(c))->chat, col(err, "message"));
 	while ((m = sl_sendq_head(c)) && !x->fatal) {
@@ -1403,11 +1394,11 @@ send_part(struct outbox *x, struct sl_sendq_chat *c, struct note *n,
 	memset(&r, 0, sizeof r);
 	r.id = jv_null();
 	r.retry_after_ms = -1;
-	t = mono_ms();
+	t = sl_mono_ms();
 	if (x->o->rate > 0)
 		x->global_next = t + (int64_t)(1000.0 / x->o->rate);
 	x->ops->send(x->cb, m, k, &r);
-	t = mono_ms();
+	t = sl_mono_ms();
 	if (r.moved_to[0])
 		moved(x, n, m, r.moved_to);
 	if (r.outcome != SL_SEND_OK) {
@@ -1587,9 +1578,9 @@ loop(struct outbox *x)
 	int64_t now, next, timeout;
 	int r;
 
-	x->heartbeat = mono_ms() + HEARTBEAT_MS;
+	x->heartbeat = sl_mono_ms() + HEARTBEAT_MS;
 	while (!x->fatal && !stopping) {
-		now = mono_ms();
+		now = sl_mono_ms();
 		if (x->in_tx && now - x->tx_at >= SETTLE_MS)
 			tx_end(x);
 		if (now >= x->heartbeat) {
@@ -1678,7 +1669,7 @@ sl_outbox_run(struct sl_db *db, const struct sl_outbox_ops *ops, void *cb,
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
 	snprintf(x.me, sizeof x.me, "%s:%ld:%llx", host, (long)getpid(),
-	    (unsigned long long)mono_ms() ^ (unsigned long long)time(NULL));
+	    (unsigned long long)sl_mono_ms() ^ (unsigned long long)time(NULL));
 	x.held = jv_array();
 	if (opts->pending)
 		load_pending(&x);

@@ -72,6 +72,8 @@ void sl_option_error(int c, char *const argv[]);
 
 /* Sleeps ms milliseconds, on through signals. */
 void sl_sleep_ms(long ms);
+/* Milliseconds of the monotonic clock, for timeouts and latencies. */
+int64_t sl_mono_ms(void);
 
 /*
  * A growing text buffer: s is NUL-terminated after every sl_buf_add (NULL

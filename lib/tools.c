@@ -600,15 +600,6 @@ struct child {
 };
 
 
-static long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keeps only the last ERR_KEEP bytes of stderr. */
 static void
 tail_add(struct sl_buf *b, const char *data, size_t n)
@@ -778,7 +769,7 @@ reap(pid_t pid, long deadline, int *status)
 			return 1;
 		if (r < 0 && errno != EINTR)
 			return 1;
-		if (mono_ms() >= deadline)
+		if (sl_mono_ms() >= deadline)
 			return 0;
 		sl_sleep_ms(5);
 	}
@@ -789,7 +780,7 @@ static void
 kill_group(pid_t pid, int *status)
 {
 	kill(-pid, SIGTERM);
-	if (reap(pid, mono_ms() + GRACE_MS, status)) {
+	if (reap(pid, sl_mono_ms() + GRACE_MS, status)) {
 		kill(-pid, SIGKILL);	/* what it left behind */
 		return;
 	}
@@ -839,13 +830,13 @@ collect(struct child *c, const char *line, size_t len, long ms,
     struct sl_buf *out, struct sl_buf *errb, int *status)
 {
 	struct pollfd pfd[3];
-	long deadline = mono_ms() + ms, left;
+	long deadline = sl_mono_ms() + ms, left;
 	size_t sent = 0;
 	ssize_t w;
 	int n, i, rc = 0;
 
 	while (c->in >= 0 || c->out >= 0 || c->err >= 0) {
-		if ((left = deadline - mono_ms()) <= 0) {
+		if ((left = deadline - sl_mono_ms()) <= 0) {
 			rc = 1;
 			break;
 		}

@@ -137,10 +137,7 @@ static int
 fail(struct sl_svc_err *err, enum sl_http_class class, const char *reason,
     const char *msg)
 {
-	err->class = class;
-	snprintf(err->reason, sizeof err->reason, "%s", reason);
-	snprintf(err->message, sizeof err->message, "%s", msg);
-	return -1;
+	return sl_svc_fail(err, class, reason, "%s", msg);
 }
 
 /* The text of the first <tag>...</tag> in s, at most size - 1 bytes. */
