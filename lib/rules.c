@@ -936,3 +936,19 @@ rl_search_in(const char *qnorm, const char *pnorm)
 		w[i] = 1;
 	return score(stem, w, n, NULL, pnorm);
 }
+
+const struct sl_tone_rules *
+sl_rules_tone(const struct sl_rules *r)
+{
+	return &r->tone;
+}
+
+void
+sl_rules_each_passage(const struct sl_rules *r,
+    void (*fn)(void *, const char *), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < r->nkb; i++)
+		fn(arg, r->kb[i].body);
+}

@@ -103,6 +103,8 @@
 
 #include <jv.h>
 
+#include "tone.h"
+
 /* Only the first this many bytes of a turn's texts are read. */
 #define SL_RULES_SCAN_MAX 8192
 
@@ -148,5 +150,16 @@ jv sl_rules_after_tool(struct sl_rules *r, jv state, jv plan, jv output,
  * there is nothing to say.
  */
 jv sl_rules_followup(struct sl_rules *r, jv state, jv due, int64_t now);
+
+/*
+ * The tone rules of skills/, the amounts of money the knowledge base names
+ * allowed (borrowed: they live until sl_rules_free), for checking what
+ * somebody else wrote.
+ */
+const struct sl_tone_rules *sl_rules_tone(const struct sl_rules *r);
+
+/* Calls fn(arg, body) for the text of every knowledge passage. */
+void sl_rules_each_passage(const struct sl_rules *r,
+    void (*fn)(void *, const char *), void *arg);
 
 #endif
