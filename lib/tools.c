@@ -167,6 +167,8 @@ tool_load(struct sl_tool *tool, jv entry, int i, char **err)
 		bad = "'timeout_s': expected a positive number of seconds";
 	else if (sl_get_bool(entry, "planned", &tool->planned) < 0)
 		bad = "'planned': expected a boolean";
+	else if (sl_get_bool(entry, "builtin", &tool->builtin) < 0)
+		bad = "'builtin': expected a boolean";
 	if (bad) {
 		*err = sl_asprintf("tool %d%s%s%s: %s", i, name ? " '" : "",
 		    name ? name : "", name ? "'" : "", bad);
@@ -984,6 +986,11 @@ sl_tools_run(const struct sl_tools *t, const char *name, jv input,
 	}
 	if (tool->planned) {
 		*err = sl_asprintf("the tool '%s' is not available yet", name);
+		goto out;
+	}
+	if (tool->builtin) {
+		*err = sl_asprintf("the tool '%s' is answered by its caller, "
+		    "not run", name);
 		goto out;
 	}
 	if (sl_tools_check(t, name, input, &why) < 0) {

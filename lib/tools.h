@@ -2,7 +2,9 @@
  * tools.h: the agent's tools, which are commands (DESIGN.md section 1).
  *
  * The table is skills/tools.json: an array of {"name", "description",
- * "input_schema", "command" (argv), "timeout_s", "planned"?, ...}.  A
+ * "input_schema", "command" (argv), "timeout_s", "planned"?, "builtin"?,
+ * ...}.  A planned tool is not offered to the model; a builtin one is,
+ * but its caller answers it (agent-reply's escalate_to_human).  A
  * call runs the command found on PATH (the pipelines put bin/ first)
  * with the call's arguments as one JSON line on stdin; the JSON lines it
  * writes on stdout are the result.  Every failure (an unknown or planned
@@ -30,6 +32,7 @@ struct sl_tool {
 	char **argv;		/* NULL-terminated */
 	double timeout_s;
 	int planned;		/* in the table, not available yet */
+	int builtin;		/* offered, answered by the caller */
 };
 
 struct sl_tools;
@@ -38,7 +41,7 @@ struct sl_tools;
  * Loads and checks the table at path (NULL: $SALESLINE_HOME/skills/
  * tools.json): names unique ([A-Za-z0-9_-], at most 64), input_schema an
  * object of type object, command a non-empty array of non-empty strings,
- * timeout_s a positive number, planned a boolean.  NULL with *err (a new
+ * timeout_s a positive number, planned and builtin booleans.  NULL with *err (a new
  * string naming the entry and field) on failure.
  */
 struct sl_tools *sl_tools_load(const char *path, char **err);

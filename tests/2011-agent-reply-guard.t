@@ -10,7 +10,9 @@
 #   - a long conversation reaches the model trimmed to LLM_HISTORY_TOKENS,
 #     the older part summarised in the system prompt, the prospect first;
 #   - a message that comes while the reply is being composed is claimed
-#     and the reply composed again: one reply, whose key covers both.
+#     and the reply composed again: one reply, whose key covers both;
+#   - the model may call escalate_to_human: the escalation record, the
+#     prospect marked, the model's short message sent.
 # shellcheck source=tests/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
@@ -157,5 +159,30 @@ race() {
 	check_grep "the second call read the new message" 'irina@' "$T/x"
 }
 for_each_db race
+
+handover() {
+	setup
+	inject "Здравствуйте"
+	tg-fetch --db "$DB" >/dev/null 2>&1
+	q "UPDATE messages SET status = 'answered'" >/dev/null
+	p=$(q "SELECT id FROM prospects" | jq -r .id)
+	printf '%s\n' \
+		"{\"tool\":\"escalate_to_human\",\"input\":{\"prospect\":\"$p\",\"reason\":\"human_request\",\"summary\":\"Просит живого менеджера\"}}" \
+		'{"text":"Передала Ваш вопрос менеджеру, он ответит Вам здесь."}' |
+		curl -s --data-binary @- "$FAKE_URL/_fake/llm/script" >/dev/null
+	say "Позовите, пожалуйста, живого человека"
+	check_exit "the model hands over: exit 0" 0 test "$st" -eq 0
+	check_grep "an escalation record for the rep" \
+		'"type":"escalation".*"reason":"human_request"' "$T/r"
+	check_grep "the prospect is told" 'ответит Вам здесь' "$T/r"
+	q "SELECT count(*) AS n FROM prospects WHERE escalated_at IS NOT NULL" \
+		>"$T/p"
+	check_json "the prospect is marked escalated" '{"n":1}' "$T/p"
+	curl -s "$FAKE_URL/_fake/llm/requests" | head -n 1 |
+		jq -c '[.body.tools[].name] | index("escalate_to_human") != null' \
+		>"$T/x"
+	check_json "the model is offered escalate_to_human" 'true' "$T/x"
+}
+for_each_db handover
 
 done_testing

@@ -16,7 +16,7 @@ TPL=$S/templates/templates.json
 TOOLS=$S/tools.json
 
 # Programs that tools.json may name before they exist in bin/.
-PLANNED="kb-index escalate"
+PLANNED=""
 
 # Every key the rules engine relies on, each in ru and en.
 REQUIRED="greeting greeting_returning ask_need ask_budget ask_authority
@@ -144,6 +144,9 @@ while IFS="$(printf '\t')" read -r name prog planned; do
 	fi
 	man=$ROOT/bin/$prog.1
 	[ -f "$man" ] || continue
+	# a builtin tool is answered by its caller, not by the command's input
+	jq -e --arg n "$name" '.[] | select(.name == $n) | .builtin // false' \
+		"$TOOLS" >/dev/null && continue
 	# The man page's INPUT items (names and text), and its option items.
 	awk '
 	function flush() { if (names != "") print names "\t" text; names = "" }

@@ -67,8 +67,8 @@ test_real_table(void)
 	struct sl_tools *t;
 	const struct sl_tool *tool;
 	char *err = NULL;
-	jv specs, s, keys;
-	int i, n, clean = 1;
+	jv specs, s, keys, out;
+	int i, n, rc, clean = 1;
 
 	t = sl_tools_load("skills/tools.json", &err);
 	if (!ok(t != NULL, "skills/tools.json loads")) {
@@ -78,7 +78,7 @@ test_real_table(void)
 	}
 	specs = sl_tools_specs(t);
 	n = jv_array_length(jv_copy(specs));
-	is_int(n, 5, "five tools for the model (escalate is planned)");
+	is_int(n, 6, "six tools for the model");
 	for (i = 0; i < n; i++) {
 		s = jv_array_get(jv_copy(specs), i);
 		keys = jv_keys(jv_copy(s));
@@ -99,7 +99,15 @@ test_real_table(void)
 	ok(tool && !tool->planned && strcmp(tool->argv[0], "kb-index") == 0,
 	    "search_knowledge runs kb-index");
 	tool = sl_tools_find(t, "escalate_to_human");
-	ok(tool && tool->planned, "escalate_to_human is loaded, planned");
+	ok(tool && tool->builtin && !tool->planned,
+	    "escalate_to_human is offered, answered by agent-reply");
+	rc = sl_tools_run(t, "escalate_to_human", json("{\"prospect\":\"1\","
+	    "\"reason\":\"human_request\",\"summary\":\"wants a person\"}"),
+	    NULL, &out, &err);
+	ok(rc == -1 && contains(err, "answered by its caller"),
+	    "a builtin tool is not run: '%s'", err);
+	jv_free(out);
+	free(err);
 	ok(sl_tools_find(t, "nope") == NULL, "an unknown name is not found");
 	sl_tools_free(t);
 
