@@ -164,16 +164,34 @@ say(struct turn *t, const char *key, jv vars)
 	jv_free(vars);
 }
 
+/*
+ * vars.key: the name of the state's key as the tone fixer leaves it
+ * (control characters, a right-to-left override, stray white space
+ * gone), when it is short enough to be a name.
+ */
+static jv
+set_name(jv vars, const struct turn *t, const char *key)
+{
+	const char *s = cur_str(t, key);
+	size_t len;
+	char *name;
+
+	if (s == NULL || strlen(s) >= 64)
+		return vars;
+	name = sl_tone_fix(s, strlen(s), NULL, NULL, &len);
+	if (len > 0)
+		vars = sl_set(vars, key, jv_string(name));
+	free(name);
+	return vars;
+}
+
 static jv
 vars_base(const struct turn *t)
 {
 	jv v = jv_object();
-	const char *s;
 
-	if ((s = cur_str(t, "name")) != NULL && strlen(s) < 64)
-		v = sl_set(v, "name", jv_string(s));
-	if ((s = cur_str(t, "rep_name")) != NULL && strlen(s) < 64)
-		v = sl_set(v, "rep_name", jv_string(s));
+	v = set_name(v, t, "name");
+	v = set_name(v, t, "rep_name");
 	if (t->r->deck != NULL)
 		v = sl_set(v, "deck", jv_string(t->r->deck));
 	if (t->r->cases != NULL)

@@ -196,9 +196,24 @@ static int
 get_str(struct upd *p, jv obj, const char *path, const char *key, jv *out)
 {
 	const char *s;
-	int r = sl_get_str(obj, key, &s);
+	int r = sl_get_str(obj, key, &s), n, i, k;
+	char *t;
+	jv v;
 
-	*out = r == 1 ? jv_string(s) : jv_null();
+	*out = jv_null();
+	if (r == 1) {
+		/* a NUL (\u0000) is dropped: the ledger's text cannot hold it */
+		v = jv_object_get(jv_copy(obj), jv_string(key));
+		n = jv_string_length_bytes(jv_copy(v));
+		s = jv_string_value(v);
+		t = sl_malloc((size_t)n + 1);
+		for (i = k = 0; i < n; i++)
+			if (s[i])
+				t[k++] = s[i];
+		*out = jv_string_sized(t, k);
+		free(t);
+		jv_free(v);
+	}
 	if (r >= 0)
 		return 0;
 	return bad(p, "'%s%s' is not a string", path, key);

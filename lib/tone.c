@@ -51,6 +51,7 @@ static const struct {
 	[SL_TONE_PRESSURE] = { "pressure", SL_TONE_ERROR, 0 },
 	[SL_TONE_INVENTED_PRICE] = { "invented_price", SL_TONE_ERROR, 0 },
 	[SL_TONE_WHITESPACE] = { "whitespace", SL_TONE_WARNING, 1 },
+	[SL_TONE_CONTROL] = { "control", SL_TONE_ERROR, 1 },
 };
 
 static const char *const default_pressure[] = {
@@ -281,6 +282,52 @@ space_at(const unsigned char *s, size_t n, size_t i)
 	if (is_hspace(s[i]) || s[i] == '\n' || s[i] == '\f' || s[i] == '\v')
 		return 1;
 	return uspace(s, n, i);
+}
+
+/* The bytes of an ANSI escape sequence at s[i] (ESC): ESC [ ... final,
+ * or ESC and one character; ESC alone at the end. */
+static size_t
+escape_len(const unsigned char *s, size_t n, size_t i)
+{
+	size_t j = i + 2;
+
+	if (i + 1 >= n || s[i + 1] < 0x40 || s[i + 1] > 0x5f)
+		return 1;
+	if (s[i + 1] != '[')
+		return 2;
+	while (j < n && s[j] >= 0x20 && s[j] <= 0x3f)
+		j++;
+	return j < n && s[j] >= 0x40 && s[j] <= 0x7e ? j + 1 - i : j - i;
+}
+
+/*
+ * The bytes of a control or invisible format character at s[i] (tone.h,
+ * rule control; an ANSI escape sequence is one), 0 when there is none.
+ * *sep is 1 for one that stands between words (form feed, vertical tab,
+ * NEL, the line and paragraph separators), 0 for the others, which have
+ * no width.
+ */
+static size_t
+control_at(const unsigned char *s, size_t n, size_t i, int *sep)
+{
+	uint32_t c = s[i];
+	size_t k;
+
+	*sep = c == '\f' || c == '\v';
+	if (c == 0x1b)
+		return escape_len(s, n, i);
+	if (c < 0x80)
+		return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f;
+	if (c != 0xc2 && c != 0xd8 && c != 0xe2 && c != 0xef)
+		return 0;
+	k = cp_at(s, n, i, &c);
+	*sep = c == 0x85 || c == 0x2028 || c == 0x2029;
+	if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
+	    c == 0x61c || c == 0x200e || c == 0x200f || c == 0xfeff ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+		return k;
+	return 0;
 }
 
 /* The bytes of a currency sign at s[j]: $ € £ ₽. */
@@ -1040,7 +1087,18 @@ struct signs {
 	size_t emoji_at, emoji_len;	/* ... here */
 	long ws;		/* places with white space to tidy */
 	size_t ws_at;
+	long ctl;		/* control and format characters */
+	size_t ctl_at, ctl_len;	/* the first */
 };
+
+static void
+ctl_seen(struct signs *g, size_t at, size_t len)
+{
+	if (!g->ctl++) {
+		g->ctl_at = at;
+		g->ctl_len = len;
+	}
+}
 
 static void
 ws_place(struct signs *g, size_t at)
@@ -1067,7 +1125,7 @@ signs(const struct scan *sc, struct signs *g)
 	const unsigned char *s = sc->s;
 	size_t n = sc->n, i = 0, e, hs = 0, nl = 0, eend = 0, ua, ub;
 	long run = 0, maxc = sc->r->max_chars, maxe = sc->r->max_emoji;
-	int ui = 0, inurl;
+	int ui = 0, inurl, sep;
 	uint32_t c;
 
 	memset(g, 0, sizeof *g);
@@ -1079,7 +1137,7 @@ signs(const struct scan *sc, struct signs *g)
 		c = s[i];
 		if (g->chars++ == maxc)
 			g->len_at = i;
-		if (c < 0x80 && c > ' ' && !is_digit(c) && c != '#' &&
+		if (c < 0x7f && c > ' ' && !is_digit(c) && c != '#' &&
 		    c != '*') {
 			hs = nl = 0;	/* a letter or a sign */
 			run = i < eend ? run : 0;
@@ -1105,6 +1163,8 @@ signs(const struct scan *sc, struct signs *g)
 					ws_place(g, i);
 			} else {
 				hs = nl = 0;
+				if ((e = control_at(s, n, i, &sep)) != 0)
+					ctl_seen(g, i, e);
 			}
 			if (i < eend || is_hspace(c) || c == '\n') {
 				;
@@ -1119,6 +1179,12 @@ signs(const struct scan *sc, struct signs *g)
 			continue;
 		}
 		hs = nl = 0;
+		if ((e = control_at(s, n, i, &sep)) != 0) {
+			ctl_seen(g, i, e);
+			run = i < eend ? run : 0;
+			i += e;
+			continue;
+		}
 		if (c >= 0xc3 && c <= 0xdf && i + 1 < n &&
 		    (s[i + 1] & 0xc0) == 0x80) {	/* letters: no emoji */
 			run = i < eend ? run : 0;
@@ -1158,6 +1224,8 @@ small_rules(struct scan *sc)
 		    g.chars, r->max_chars);
 	if (g.ws)
 		counted(sc, SL_TONE_WHITESPACE, g.ws_at, 1, g.ws, 0);
+	if (g.ctl)
+		counted(sc, SL_TONE_CONTROL, g.ctl_at, g.ctl_len, g.ctl, 0);
 }
 
 /*
@@ -1822,6 +1890,10 @@ hit_jv(const char *text, const struct sl_tone_hit *h)
 		snprintf(d, sizeof d, "'%s' (%s) is not an allowed price", q,
 		    h->amount);
 		break;
+	case SL_TONE_CONTROL:
+		snprintf(d, sizeof d, "%ld control or invisible format "
+		    "characters", h->count);
+		break;
 	default:
 		snprintf(d, sizeof d, "white space to trim (%ld places)",
 		    h->count);
@@ -1971,6 +2043,39 @@ fix_word(struct buf *b, const unsigned char *s, size_t n, size_t i)
 	return e;
 }
 
+/*
+ * The text without its control and format characters, those between
+ * words as spaces (new, its length in *outlen); NULL when it has none.
+ */
+static char *
+strip_controls(const unsigned char *s, size_t n, size_t *outlen)
+{
+	struct buf b = { NULL, 0, 0 };
+	size_t i = 0, k, from = 0;
+	int sep;
+
+	while (i < n) {
+		if ((k = control_at(s, n, i, &sep)) == 0) {
+			i++;
+			continue;
+		}
+		if (b.p == NULL) {
+			b.cap = n + 1;
+			b.p = sl_malloc(b.cap);
+		}
+		put(&b, s + from, i - from);
+		if (sep)
+			put(&b, " ", 1);
+		i += k;
+		from = i;
+	}
+	if (b.p == NULL)
+		return NULL;
+	put(&b, s + from, n - from);
+	*outlen = b.n;
+	return b.p;
+}
+
 /* White space: trimmed, runs collapsed, at most one empty line; in place. */
 static void
 tidy(struct buf *b)
@@ -2013,6 +2118,7 @@ sl_tone_fix(const char *text, size_t len, const char *lang,
 	struct scan sc;
 	struct buf b;
 	const unsigned char *s;
+	char *clean;
 	size_t n, i = 0, k;
 	int ui = 0, strip;
 	uint32_t c;
@@ -2021,6 +2127,14 @@ sl_tone_fix(const char *text, size_t len, const char *lang,
 	if (!r) {
 		sl_tone_rules_default(&def);
 		r = &def;
+	}
+	if (text == NULL)
+		len = 0;
+	clean = strip_controls((const unsigned char *)(text ? text : ""),
+	    len > SCAN_MAX ? SCAN_MAX : len, &k);
+	if (clean) {
+		text = clean;
+		len = k;
 	}
 	scan_init(&sc, text, len, r);
 	s = sc.s;
@@ -2059,6 +2173,7 @@ sl_tone_fix(const char *text, size_t len, const char *lang,
 	}
 	tidy(&b);
 	b.p[b.n] = '\0';
+	free(clean);
 	if (outlen)
 		*outlen = b.n;
 	return b.p;

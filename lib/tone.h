@@ -36,6 +36,16 @@
  *   whitespace      warning* white space at either end, two spaces in a
  *                            row, spaces at the end of a line, more than
  *                            one empty line
+ *   control         error*   a control character (C0 but tab, line feed
+ *                            and carriage return; DEL; C1) or an invisible
+ *                            format character (the bidirectional marks,
+ *                            embeddings, overrides and isolates U+200E,
+ *                            U+200F, U+061C, U+202A-202E, U+2066-2069; the
+ *                            byte order mark; the line and paragraph
+ *                            separators U+2028, U+2029; an ANSI escape
+ *                            sequence is one): an escape or a
+ *                            right-to-left override must not reach a
+ *                            prospect
  *
  * (* fixable: sl_tone_fix removes the violation.)
  *
@@ -86,6 +96,7 @@ enum sl_tone_rule {
 	SL_TONE_PRESSURE,
 	SL_TONE_INVENTED_PRICE,
 	SL_TONE_WHITESPACE,
+	SL_TONE_CONTROL,
 	SL_TONE_NRULES
 };
 
@@ -186,6 +197,10 @@ jv sl_tone_check(const char *text, size_t len, const char *lang,
  *   - lower-case вы-forms get a capital: вам -> Вам;
  *   - when the emoji rule is broken, every emoji goes, with the space
  *     before it;
+ *   - control characters, ANSI escape sequences and invisible format
+ *     characters go, those that stand between words (form feed, vertical
+ *     tab, NEL, U+2028, U+2029) as a space, before anything else is
+ *     fixed;
  *   - white space is trimmed at both ends, runs of spaces and tabs become
  *     one space, spaces at the end of a line go, and more than one empty
  *     line becomes one.

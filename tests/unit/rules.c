@@ -504,6 +504,34 @@ knowledge(void)
 	jv_free(p);
 }
 
+/* A name from Telegram with an escape, a bell and a right-to-left
+ * override: greeted by the name cleaned, never the raw bytes. */
+static void
+hostile_name(void)
+{
+	char id[16];
+	int i, named = 0, raw = 0;
+	const char *r;
+	jv p;
+
+	for (i = 1; i <= 12; i++) {
+		reset("ru");
+		snprintf(id, sizeof id, "%d", i);
+		state = sl_set(state, "prospect", jv_string(id));
+		state = sl_set(state, "rep_name", jv_string("Анна"));
+		state = sl_set(state, "name",
+		    jv_string("\xe2\x80\xaeOl\x1b[31mga\x07"));
+		p = turn("Здравствуйте");
+		r = get(p, "reply");
+		named += has(r, "Olga") != 0;
+		raw += has(r, "\x1b") || has(r, "\x07") || has(r, "[31m") ||
+		    has(r, "\xe2\x80\xae");
+		jv_free(p);
+	}
+	ok(named > 0 && raw == 0, "a hostile name: greeted as Olga (%d of "
+	    "12), never raw (%d)", named, raw);
+}
+
 static void
 hostile(void)
 {
@@ -547,6 +575,7 @@ hostile(void)
 	okp(p, strcmp(get(p, "reply"), "null") != 0, "bad UTF-8: a reply");
 	jv_free(p);
 	free(big);
+	hostile_name();
 	rj = jv_string("x");
 	p = sl_rules_turn(R, jv_null(), jv_number(1), NOW, rj);
 	jv_free(rj);

@@ -362,6 +362,65 @@ fixer(void)
 	free(out);
 }
 
+/* Hostile characters from a prospect's name or a model's echo. */
+static void
+controls(void)
+{
+	static const char *const bad[] = {
+		"Здравствуйте, Ol\x1b[31mga.", "Да\a.", "Да\x7f.",
+		"Да\x01 нет.", "Да\f нет.", "Да\xc2\x85 нет.",
+		"\xe2\x80\xaeОльга.", "Ольга\xe2\x81\xa6.",
+		"\xef\xbb\xbfДа.", "Да\xe2\x80\xa8нет.", "Да\xe2\x80\x8f.",
+	};
+	static const char *const fixes[][2] = {
+		{ "Здравствуйте, Ol\x1b[31mga\x07.", "Здравствуйте, Olga." },
+		{ "Да\x1b[1;31m, конечно\x1b[0m.\x1b", "Да, конечно." },
+		{ "Да\fнет\vи\xc2\x85так", "Да нет и так" },
+		{ "\xe2\x80\xaeОльга\xe2\x80\xac, добрый день.",
+		    "Ольга, добрый день." },
+		{ "Да\xe2\x80\xa8нет", "Да нет" },
+		{ "в\xe2\x80\xaeам удобно?", "Вам удобно?" },
+		{ "\x1b[0m", "" },
+		{ "\x1b", "" },
+		{ "\x1b[", "" },
+	};
+	struct sl_tone_hit hit[SL_TONE_HITS];
+	static const char z[] = "Да\0 нет.";
+	const char *s;
+	char *out, name[96];
+	size_t i, n, len;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		n = sl_tone_scan(bad[i], strlen(bad[i]), "ru", NULL, hit,
+		    SL_TONE_HITS);
+		snprintf(name, sizeof name, "control: bad[%zu] is reported", i);
+		ok(n >= 1 && hit[n - 1].rule == SL_TONE_CONTROL &&
+		    hit[n - 1].fixable && hit[n - 1].severity == SL_TONE_ERROR,
+		    "%s", name);
+	}
+	n = sl_tone_scan(z, sizeof z - 1, "ru", NULL, hit, SL_TONE_HITS);
+	ok(n == 1 && hit[0].rule == SL_TONE_CONTROL && hit[0].at == 4 &&
+	    hit[0].count == 1,
+	    "control: a NUL inside the text is one, where it is");
+	is_rules("Да,\tконечно.\nДо встречи.", "ru", "");
+	is_rules("Спасибо 👨‍👩‍👧", "ru", "");
+	for (i = 0; i < sizeof fixes / sizeof fixes[0]; i++) {
+		out = sl_tone_fix(fixes[i][0], strlen(fixes[i][0]), "ru", NULL,
+		    &len);
+		is_str(out, fixes[i][1], "control: fixed");
+		ok(len == strlen(out) && sl_tone_scan(out, len, NULL, NULL, hit,
+		    SL_TONE_HITS) == 0, "control: the fix passes");
+		free(out);
+	}
+	out = sl_tone_fix(z, sizeof z - 1, "ru", NULL, &len);
+	is_str(out, "Да нет.", "control: a NUL inside the text is fixed");
+	free(out);
+	s = "Ol\x1b[31mga";
+	n = sl_tone_scan(s, strlen(s), NULL, NULL, hit, SL_TONE_HITS);
+	ok(n == 1 && hit[0].at == 2 && hit[0].len == 5 && hit[0].count == 1,
+	    "control: an ANSI escape sequence is one, all of it");
+}
+
 static void
 lang(void)
 {
@@ -635,6 +694,7 @@ main(void)
 	tricky();
 	prices();
 	fixer();
+	controls();
 	lang();
 	load();
 	check_jv();
