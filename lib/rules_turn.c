@@ -624,6 +624,67 @@ schedule_followup(struct turn *t)
 	t->template = NULL;
 }
 
+/* Is the word of n bytes at s part of a phone number ("+7", "(913)")? */
+static int
+phoneish(const char *s, size_t n, size_t *digits)
+{
+	size_t i;
+
+	*digits = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			(*digits)++;
+		else if (strchr("+-().,", s[i]) == NULL)
+			return 0;
+	}
+	return *digits > 0;
+}
+
+/*
+ * s without the words that are contacts, in place: an e-mail address,
+ * and a run of number words with seven digits or more (a phone number).
+ * The address has a column of its own, and a slot is read by people.
+ */
+static char *
+no_contacts(char *s)
+{
+	char *r = s, *w = s, *q;
+	size_t n, d, run;
+
+	while (*r) {
+		n = strcspn(r, " ");
+		if (phoneish(r, n, &d)) {
+			/* the whole run of number words */
+			for (q = r + n, run = d; *q == ' ' &&
+			    phoneish(q + 1, strcspn(q + 1, " "), &d); ) {
+				run += d;
+				q += 1 + strcspn(q + 1, " ");
+			}
+			n = (size_t)(q - r);
+			if (run >= 7) {
+				r = q;
+				while (*r == ' ')
+					r++;
+				continue;
+			}
+		} else if (memchr(r, '@', n)) {
+			r += n;
+			while (*r == ' ')
+				r++;
+			continue;
+		}
+		if (w != s)
+			*w++ = ' ';
+		memmove(w, r, n);
+		w += n;
+		r += n;
+		while (*r == ' ')
+			r++;
+	}
+	*w = '\0';
+	return s;
+}
+
 /* The prospect's words for a slot: control characters out, at most 200
  * bytes cut on a character, white space trimmed and single. */
 static jv
@@ -650,7 +711,7 @@ clean_words(const char *s, size_t len)
 	while (o > 0 && out[o - 1] == ' ')
 		o--;
 	out[o] = '\0';
-	return jv_string(out);
+	return jv_string(no_contacts(out));
 }
 
 static const char *const escalations[][2] = {

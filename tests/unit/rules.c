@@ -299,6 +299,20 @@ cooperative_en(void)
 	    "salespeople");
 	okp(p, has(st("need"), "lose leads"), "en: need");
 	jv_free(p);
+	reset(NULL);
+	p = turn("We lose leads in spreadsheets, write to ann@example.com or "
+	    "+7 913 555-12-34, we need a CRM");
+	okp(p, has(st("need"), "lose leads") && !has(st("need"), "example") &&
+	    !has(st("need"), "+7") && !has(st("need"), "555") &&
+	    has(st("need"), "need a CRM"), "en: no e-mail or phone in the "
+	    "need");
+	jv_free(p);
+	reset(NULL);
+	p = turn("Hello");
+	jv_free(p);
+	p = turn("We lose leads in spreadsheets, we need a CRM for 12 "
+	    "salespeople");
+	jv_free(p);
 	p = turn("Our budget is about 150k roubles");
 	is_str(st("budget"), "150000", "en: budget");
 	jv_free(p);
