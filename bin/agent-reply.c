@@ -622,6 +622,7 @@ model_setup(struct ctx *c)
 	c->guard = sl_guard_new(sl_rules_tone(c->rules), rules);
 	sl_rules_each_passage(c->rules, allow, c->guard);
 	c->method = sl_prompt_method();
+	sl_llm_preamble(c->llm, c->method);
 	sl_guard_secret(c->guard, c->method);
 	c->history = (size_t)sl_env_int("LLM_HISTORY_TOKENS",
 	    SL_PROMPT_HISTORY_TOKENS, 200, 1000000);
@@ -636,6 +637,36 @@ ledger_error(struct ctx *c)
 	sl_error("%s", sl_db_error(c->db));
 	sl_db_rollback(c->db);
 	return sl_db_exit_code(c->db);
+}
+
+/*
+ * The reply, queued in the ledger in the turn's transaction, so that a
+ * sender that dies before it reads the record loses nothing: tg-send
+ * takes the row up under its key (and tg-send --pending finds it).
+ */
+static int
+store_out(struct ctx *c, jv row, int64_t prospect, const char *text,
+    const char *key, int degraded, int64_t now)
+{
+	const char *chat = "", *v;
+	jv bot = jv_null(), bc = jv_null(), channel = jv_string("telegram");
+
+	sl_get_str(row, "chat", &chat);
+	if (sl_get_str(row, "bot", &v) == 1 && *v)
+		bot = jv_string(v);
+	if (sl_get_str(row, "business_connection", &v) == 1 && *v)
+		bc = jv_string(v);
+	if (sl_get_str(row, "channel", &v) == 1 && *v) {
+		jv_free(channel);
+		channel = jv_string(v);
+	}
+	return sl_db_exec(c->db, "INSERT INTO messages (direction, "
+	    "prospect_id, channel, bot, business_connection, chat, text, key, "
+	    "status, degraded, at, created_at, updated_at) VALUES ('out', $1, "
+	    "$2, $3, $4, $5, $6, $7, 'queued', $8, $9, $9, $9) ON CONFLICT "
+	    "(key) DO NOTHING", JV_ARRAY(num(prospect), channel, bot, bc,
+	    jv_string(chat), jv_string(text), jv_string(key), num(degraded),
+	    num(now))) < 0 ? -1 : 0;
 }
 
 /* How many of the prospect's messages nobody claimed yet; -1: error. */
@@ -728,6 +759,9 @@ answer(struct ctx *c, int64_t prospect)
 	    "'cancelled', cancel_reason = 'stopped', updated_at = $2 WHERE "
 	    "prospect_id = $1 AND status = 'pending'",
 	    JV_ARRAY(num(prospect), num(now))) < 0)
+		goto dberr;
+	if (reply && store_out(c, row, prospect, reply, key, degraded,
+	    now) < 0)
 		goto dberr;
 	if (close_claim(c, prospect, worker, reply ? "answered" : "ignored",
 	    reply ? key : NULL, now) < 0 || sl_db_commit(c->db) < 0)

@@ -61,6 +61,9 @@ struct sl_llm {
 	long last_latency_ms;		/* of the last sl_llm_complete */
 	long last_status;
 	int last_tries;
+	char *pre;			/* sl_llm_preamble, and as a jv */
+	size_t prelen;
+	jv prejv;
 };
 
 /* Per million tokens, US dollars; the first prefix that matches wins. */
@@ -221,6 +224,9 @@ sl_llm_close(struct sl_llm *l)
 {
 	if (!l)
 		return;
+	if (l->pre)
+		jv_free(l->prejv);
+	free(l->pre);
 	free(l->model);
 	free(l->url);
 	free(l->auth);
@@ -557,6 +563,32 @@ complete_answer(struct sl_llm *l, jv a, size_t request_len)
 	return sl_set(a, "message", message_of(a));
 }
 
+void
+sl_llm_preamble(struct sl_llm *l, const char *text)
+{
+	free(l->pre);
+	if (l->pre)
+		jv_free(l->prejv);
+	l->pre = sl_strdup(text);
+	l->prelen = strlen(text);
+	l->prejv = jv_string_sized(text, (int)l->prelen);
+}
+
+/* The system prompt as a jv (null: none), its preamble taken as it is. */
+static jv
+system_jv(struct sl_llm *l, const char *system)
+{
+	size_t n;
+
+	if (system == NULL || *system == '\0')
+		return jv_null();
+	n = strlen(system);
+	if (l->pre && n >= l->prelen && memcmp(system, l->pre, l->prelen) == 0)
+		return jv_string_append_buf(jv_copy(l->prejv),
+		    system + l->prelen, (int)(n - l->prelen));
+	return jv_string_sized(system, (int)n);
+}
+
 int
 sl_llm_complete(struct sl_llm *l, const char *system, jv messages,
     jv tools, int max_tokens, jv *answer, struct sl_svc_err *err)
@@ -584,8 +616,10 @@ sl_llm_complete(struct sl_llm *l, const char *system, jv messages,
 	if (max_tokens < 1)
 		max_tokens = 1024;
 	body = l->provider == ANTHROPIC ?
-	    sl_llm_an_request(l->model, system, messages, tools, max_tokens) :
-	    sl_llm_oa_request(l->model, system, messages, tools, max_tokens,
+	    sl_llm_an_request(l->model, system_jv(l, system), messages, tools,
+	    max_tokens) :
+	    sl_llm_oa_request(l->model, system_jv(l, system), messages, tools,
+	    max_tokens,
 	    l->openai_itself ? "max_completion_tokens" : "max_tokens");
 	if (!jv_is_valid(body)) {
 		jv m = jv_invalid_get_msg(body);

@@ -92,6 +92,13 @@ int sl_llm_complete(struct sl_llm *l, const char *system, jv messages,
     jv tools, int max_tokens, jv *answer, struct sl_svc_err *err);
 
 /*
+ * A text that system prompts start with (the skills' method): kept as a
+ * JSON string once, so that a prompt that begins with it is not read
+ * through again on every call.  Copied.
+ */
+void sl_llm_preamble(struct sl_llm *l, const char *text);
+
+/*
  * One llm_calls row for the last call: status ok (answer), or from err
  * timeout (reason "timeout"), budget (reason "budget") or error, with its
  * HTTP status and text (masked).  prospect_id 0: none; purpose may be

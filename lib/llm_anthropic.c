@@ -128,7 +128,7 @@ finish(jv turns)
 }
 
 jv
-sl_llm_an_request(const char *model, const char *system, jv messages,
+sl_llm_an_request(const char *model, jv system, jv messages,
     jv tools, int max_tokens)
 {
 	const char *role, *text;
@@ -151,14 +151,17 @@ sl_llm_an_request(const char *model, const char *system, jv messages,
 	if (jv_array_length(jv_copy(turns)) == 0) {
 		jv_free(turns);
 		jv_free(list);
+		jv_free(system);
 		return jv_invalid_with_msg(jv_string("the conversation has no "
 		    "text"));
 	}
 	body = JV_OBJECT(jv_string("model"), jv_string(model),
 	    jv_string("max_tokens"), jv_number(max_tokens),
 	    jv_string("messages"), finish(turns));
-	if (system && *system)
-		body = sl_set(body, "system", jv_string(system));
+	if (jv_get_kind(system) == JV_KIND_STRING)
+		body = sl_set(body, "system", system);
+	else
+		jv_free(system);
 	n = jv_get_kind(tools) == JV_KIND_ARRAY ?
 	    jv_array_length(jv_copy(tools)) : 0;
 	for (i = 0; i < n; i++) {

@@ -21,12 +21,12 @@
 /* 0 when messages is a neutral conversation, else -1 with why. */
 int sl_llm_check(jv messages, char *why, size_t size);
 
-jv sl_llm_an_request(const char *model, const char *system, jv messages,
+jv sl_llm_an_request(const char *model, jv system, jv messages,
     jv tools, int max_tokens);
 jv sl_llm_an_answer(jv body);
 
 /* max_name: "max_tokens", or "max_completion_tokens" for OpenAI itself. */
-jv sl_llm_oa_request(const char *model, const char *system, jv messages,
+jv sl_llm_oa_request(const char *model, jv system, jv messages,
     jv tools, int max_tokens, const char *max_name);
 jv sl_llm_oa_answer(jv body);
 

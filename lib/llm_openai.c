@@ -83,17 +83,18 @@ tool_message(jv m)
 }
 
 jv
-sl_llm_oa_request(const char *model, const char *system, jv messages,
+sl_llm_oa_request(const char *model, jv system, jv messages,
     jv tools, int max_tokens, const char *max_name)
 {
 	const char *role;
 	jv msgs = jv_array(), m, t, f, schema, body, list = jv_array();
 	int i, n = jv_array_length(jv_copy(messages));
 
-	if (system && *system)
+	if (jv_get_kind(system) == JV_KIND_STRING)
 		msgs = jv_array_append(msgs, JV_OBJECT(jv_string("role"),
-		    jv_string("system"), jv_string("content"),
-		    jv_string(system)));
+		    jv_string("system"), jv_string("content"), system));
+	else
+		jv_free(system);
 	for (i = 0; i < n; i++) {
 		m = jv_array_get(jv_copy(messages), i);
 		role = sl_llm_str(m, "role");
