@@ -722,6 +722,15 @@ more(void)
 	is_str(st("authority"), "influencer", "authority: influencer");
 	jv_free(p);
 	reset(NULL);
+	p = turn("Нужна CRM для отдела продаж");
+	jv_free(p);
+	p = turn("Бюджета нет пока");
+	jv_free(p);
+	p = turn("Решение принимаю я");
+	is_str(st("authority"), "decision_maker",
+	    "authority: «Решение принимаю я»");
+	jv_free(p);
+	reset(NULL);
 	p = turn("Нужна CRM, бюджет 200 тыс");
 	is_str(get(p, "template"), "ask_authority", "two slots at once");
 	jv_free(p);
