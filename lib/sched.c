@@ -875,7 +875,10 @@ claim_close(struct sl_db *db, struct ids *by, const struct sl_sched_claim *c)
 
 /*
  * The claimed rows with what a followup.due needs and the verdict; $2 is
- * now, $3 the attempts allowed.
+ * now, $3 the attempts allowed.  "The client wrote since" compares the
+ * ledger's own clock (when a message was received), never the channel's
+ * date of it: a Telegram clock a second ahead must not cancel the
+ * follow-up the same message asked for.
  */
 #define CLAIM_COLS \
 	"SELECT a.id, a.prospect_id, a.booking_id, a.kind, a.due, a.reason, " \
@@ -890,7 +893,8 @@ claim_close(struct sl_db *db, struct ids *by, const struct sl_sched_claim *c)
 	"WHEN p.stage IN ('closed', 'lost') THEN 'closed' " \
 	"WHEN a.kind = 'followup' AND (p.last_in_at > a.created_at OR " \
 	"EXISTS (SELECT 1 FROM messages i WHERE i.prospect_id = " \
-	"a.prospect_id AND i.direction = 'in' AND i.at > a.created_at)) " \
+	"a.prospect_id AND i.direction = 'in' AND " \
+	"i.created_at > a.created_at)) " \
 	"THEN 'client_wrote' " \
 	"WHEN a.kind <> 'followup' AND a.booking_id IS NOT NULL AND " \
 	"(b.status IS NULL OR b.status <> 'booked') THEN 'booking_cancelled' " \

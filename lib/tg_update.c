@@ -491,8 +491,8 @@ direct_rep(struct upd *p)
 
 /*
  * The conversation (channel, bc or "", chat): created or refreshed with
- * what w tells about the person.  last_in: the time the prospect wrote,
- * or 0.  *pid gets the prospect's id (a string), *rep its rep's name or
+ * what w tells about the person.  last_in: when the ledger received the
+ * prospect's message (its clock, not Telegram's), or 0.  *pid gets the prospect's id (a string), *rep its rep's name or
  * null, *human its human_active.  Returns 0 or -1 (p->dberr).
  */
 static int
@@ -638,7 +638,7 @@ from_prospect(struct upd *p, const struct tmsg *m, jv rep_id, int edit)
 		id = jv_copy(m->chat);
 	person_of(jv_get_kind(m->from) == JV_KIND_OBJECT ? m->from :
 	    m->chat_obj, id, &w);
-	if (prospect(p, m->bc, m->chat, rep_id, &w, edit ? 0 : m->date, &pid,
+	if (prospect(p, m->bc, m->chat, rep_id, &w, edit ? 0 : p->now, &pid,
 	    &rep, &human) < 0)
 		goto out;
 	if (edit) {

@@ -105,10 +105,11 @@ flow() {
 		$((T0 + 3600)))" >/dev/null
 	# 3 wrote after it: prospects.last_in_at
 	q "UPDATE prospects SET last_in_at = $((T0 + 60)) WHERE id = 3" >/dev/null
-	# 4 wrote before it was created: still due
+	# 4 wrote before it was created: still due, though Telegram's clock
+	# runs ahead and dates the message after the action
 	q "INSERT INTO messages (direction, prospect_id, chat, text, key, status,
 		at, created_at, updated_at) VALUES ('in', 4, '104', 'write later',
-		'tg:in:4', 'answered', $((T0 - 60)), $((T0 - 60)),
+		'tg:in:4', 'answered', $((T0 + 30)), $((T0 - 60)),
 		$((T0 - 60)))" >/dev/null
 	# 5 is in a human's hands
 	q "UPDATE prospects SET human_active = 1, human_since = $T0
