@@ -42,6 +42,7 @@ struct sl_tgu {
 	jv rep_id;		/* the rep of direct chats given, or null */
 	jv cache;		/* update_id -> the update, as just stored */
 	unsigned long rejected;
+	int64_t beat;		/* when an empty poll was last noted */
 };
 
 /* One update being normalised. */
@@ -1586,6 +1587,14 @@ sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset)
 	n = jv_array_length(jv_copy(result));
 	if (n == 0) {
 		jv_free(result);
+		/* a quiet bot still polls: health reads the time */
+		if (now - u->beat < 30)
+			return 0;
+		u->beat = now;
+		if (sl_db_exec(u->db, "UPDATE bots SET last_fetch_at = $2 "
+		    "WHERE id = $1", JV_ARRAY(jv_string(u->tg->bot),
+		    jv_number((double)now))) < 0)
+			sl_warn("bots.last_fetch_at: %s", sl_db_error(u->db));
 		return 0;
 	}
 	if (sl_db_begin_claim(u->db) < 0) {

@@ -306,6 +306,11 @@ followups() {
 	q "SELECT status, cancel_reason FROM scheduled_actions" >"$T/r"
 	check_json "the pending follow-up is cancelled" \
 		'{"status":"cancelled","cancel_reason":"client_wrote"}' "$T/r"
+	# a poll that brings nothing still says the bot was polled
+	q "UPDATE bots SET last_fetch_at = 1" >/dev/null
+	check_exit "an empty poll" 0 tg-fetch --db "$DB" --timeout 0
+	q "SELECT count(*) AS n FROM bots WHERE last_fetch_at > 1" >"$T/r"
+	check_json "bots.last_fetch_at moves on an empty poll" '{"n":1}' "$T/r"
 }
 for_each_db followups
 
