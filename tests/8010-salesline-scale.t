@@ -2,11 +2,10 @@
 # tests/8010-salesline-scale.t: many workers on one ledger (PostgreSQL,
 # and SQLite on one host), as on several machines: two salesline-run for
 # one bot and three salesline-tick (each with its own lock, as on its own
-# host) against the
-# Telegram emulator.  Twenty prospects say hello and ask for a follow-up
-# in a week: each is answered once per message, and each follow-up is
-# sent once a fast-forwarded week later, checked in the emulator's log of
-# what the bot sent and in the ledger.
+# host) against the Telegram emulator.  Twenty prospects say hello and
+# ask for a follow-up in a week: each is answered once per message, and
+# each follow-up is sent once a fast-forwarded week later, checked in the
+# emulator's log of what the bot sent and in the ledger.
 # shellcheck source=tests/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
