@@ -1147,6 +1147,21 @@ reject(struct outbox *x, unsigned long line, const char *why)
 	sl_error("stdin:%lu: %s", line, why);
 }
 
+/*
+ * A record of another type (escalation, human.takeover, ...) goes on to
+ * stdout untouched, as every filter of the pipeline passes what is not
+ * its own.
+ */
+static int
+passes(jv rec)
+{
+	const char *type;
+
+	return sl_get_str(rec, "type", &type) == 1 && *type &&
+	    strcmp(type, "message.out") != 0 &&
+	    strncmp(type, "message.", 8) != 0;
+}
+
 /* One input line: check it, store it, queue it. */
 static void
 handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
@@ -1173,6 +1188,10 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 		    sl_kind_name(rec));
 		x->rejected++;
 		jv_free(rec);
+		return;
+	}
+	if (passes(rec)) {
+		emit(x, rec);
 		return;
 	}
 	m = parse_out(x, rec, &why);

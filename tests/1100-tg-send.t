@@ -124,6 +124,27 @@ basics() {
 }
 for_each_db basics
 
+passthrough() {
+	start
+	{
+		printf '%s\n' '{"type":"escalation","prospect":"7","reason":"human_request"}'
+		out k1 "$A" "Hello, Olga"
+		printf '%s\n' '{"type":"human.takeover","chat":"1","prospect":"7"}'
+	} >"$T/in"
+	send "records of other types with a message: exit 0" 0
+	jq -c 'select(.type != "message.sent")' "$T/out" >"$T/got"
+	check_json "they go on to stdout unchanged" \
+		'{"type":"escalation","prospect":"7","reason":"human_request"}
+{"type":"human.takeover","chat":"1","prospect":"7"}' "$T/got"
+	check_no_grep "with no complaint" . "$T/err"
+	check_grep "and the message is sent" '"type":"message.sent","key":"k1"' \
+		"$T/out"
+	printf '%s\n' '{"type":"message.in","chat":"1","text":"hi"}' >"$T/in"
+	send "a message.in is no record for tg-send: exit 1" 1
+	check_grep "it is reported" "'type': expected" "$T/err"
+}
+for_each_db passthrough
+
 prospects() {
 	start
 	chat 880011225
