@@ -163,7 +163,8 @@ load_state(struct ctx *c, int64_t prospect, jv *row)
 
 	*row = sl_db_query1(c->db, "SELECT p.*, r.name AS rep_name_, "
 	    "r.display_name AS rep_display, r.tz AS rep_tz, r.horizon_days AS "
-	    "rep_horizon FROM prospects p "
+	    "rep_horizon, r.tg_user_id AS rep_tg_user, r.bot AS rep_bot "
+	    "FROM prospects p "
 	    "LEFT JOIN reps r ON r.id = p.rep_id WHERE p.id = $1",
 	    JV_ARRAY(num(prospect)));
 	if (jv_get_kind(*row) != JV_KIND_OBJECT)
@@ -272,12 +273,80 @@ run_tool(struct ctx *c, jv tool, jv *out)
 	}
 }
 
-/* Escalation: the prospect is marked and the rep is told by a record. */
+/* What the rep reads when a chat is handed over, by reason. */
+static const char *
+handover_words(const char *reason)
+{
+	static const char *const words[][2] = {
+		{ "human_request", "просит живого человека" },
+		{ "legal_threat", "пишет о юридических претензиях" },
+		{ "refund_demand", "требует вернуть деньги" },
+		{ "data_erasure", "просит удалить свои данные" },
+		{ "negative_sentiment", "очень недоволен" },
+		{ "negative", "очень недоволен" },
+		{ "complaint", "жалуется на нашу работу" },
+		{ "cannot_answer", "спрашивает то, на что у ассистента нет "
+		    "ответа" },
+		{ "tool_failure", "не смог записаться из-за сбоя" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(reason, words[i][0]) == 0)
+			return words[i][1];
+	return "ждёт человека";
+}
+
+/*
+ * The rep hears of the handover in the bot's private chat with them
+ * (their Telegram user id, which a Business connection gives): a
+ * message.out under a key of its own.
+ */
+static int
+notify_rep(jv row, int64_t prospect, const char *reason, jv e, int64_t now)
+{
+	const char *user, *v, *name = NULL, *summary = NULL;
+	char *text, key[96];
+	jv rec;
+
+	if (sl_get_str(row, "rep_tg_user", &user) != 1 || !*user)
+		return 0;
+	sl_get_str(row, "name", &name);
+	if (jv_get_kind(e) == JV_KIND_OBJECT)
+		sl_get_str(e, "summary", &summary);
+	if (name && *name)
+		text = sl_asprintf("Клиент «%s» %s, ему нужен Ваш ответ в "
+		    "чате.%s%s", name, handover_words(reason), summary ? " " :
+		    "", summary ? summary : "");
+	else
+		text = sl_asprintf("Клиент №%lld %s, ему нужен Ваш ответ в "
+		    "чате.%s%s", (long long)prospect, handover_words(reason),
+		    summary ? " " : "", summary ? summary : "");
+	snprintf(key, sizeof key, "escalation:%lld:%lld", (long long)prospect,
+	    (long long)now);
+	rec = JV_OBJECT(jv_string("type"), jv_string("message.out"),
+	    jv_string("channel"), jv_string("telegram"));
+	if ((sl_get_str(row, "rep_bot", &v) == 1 && *v) ||
+	    (sl_get_str(row, "bot", &v) == 1 && *v))
+		rec = sl_set(rec, "bot", jv_string(v));
+	rec = sl_set(rec, "chat", jv_string(user));
+	rec = sl_set(rec, "text", jv_string(text));
+	rec = sl_set(rec, "key", jv_string(key));
+	rec = sl_set(rec, "to", jv_string("rep"));
+	free(text);
+	return sl_emit(rec) < 0 ? SL_EX_IOERR : 0;
+}
+
+/*
+ * Escalation: the prospect is marked, an escalation record written, and
+ * the rep told in Telegram the first time (escalated_at was unset).
+ */
 static int
 escalate(struct ctx *c, jv row, int64_t prospect, jv plan, int64_t now)
 {
 	const char *reason = "requested", *v;
 	char at[SL_TIME_BUFSZ];
+	long long first;
 	jv e, rec;
 
 	if (sl_get_obj(plan, "escalate", &e) == 1) {
@@ -294,15 +363,21 @@ escalate(struct ctx *c, jv row, int64_t prospect, jv plan, int64_t now)
 		rec = sl_set(rec, "chat", jv_string(v));
 	if (sl_get_str(row, "rep_name_", &v) == 1)
 		rec = sl_set(rec, "rep", jv_string(v));
-	jv_free(e);
 	c->acted = 1;
-	if (sl_db_exec(c->db, "UPDATE prospects SET escalated_at = $2 "
-	    "WHERE id = $1 AND escalated_at IS NULL",
-	    JV_ARRAY(num(prospect), num(now))) < 0) {
+	if ((first = sl_db_exec(c->db, "UPDATE prospects SET escalated_at = "
+	    "$2 WHERE id = $1 AND escalated_at IS NULL",
+	    JV_ARRAY(num(prospect), num(now)))) < 0) {
+		jv_free(e);
 		jv_free(rec);
 		return -1;
 	}
-	return sl_emit(rec) < 0 ? SL_EX_IOERR : 0;
+	if (sl_emit(rec) < 0 || (first > 0 && notify_rep(row, prospect, reason,
+	    e, now) != 0)) {
+		jv_free(e);
+		return SL_EX_IOERR;
+	}
+	jv_free(e);
+	return 0;
 }
 
 /* Runs the plan's tools until it has a reply: at most three rounds. */

@@ -60,7 +60,7 @@ talk() {
 	curl -s -X POST "$FAKE_URL/_fake/reset" >/dev/null
 	: >"$T/all"
 	rep-admin --db "$DB" add anna --tz Asia/Makassar --bot 7000000001 \
-		--display-name "Анна" >/dev/null
+		--display-name "Анна" --tg-user 5550001 >/dev/null
 	say "Здравствуйте"
 	check_exit "a greeting is answered once" 0 test "$(replies)" -eq 1
 	check_grep "asking what the prospect needs" 'задачу|нужн|CRM' "$T/all"
@@ -134,10 +134,18 @@ talk() {
 	say "Позовите человека, пожалуйста" 880011225
 	check_grep "an escalation record" \
 		"\"type\":\"escalation\".*\"prospect\":\"$(pid 880011225)\"" "$T/r"
-	check_exit "with a short honest message" 0 test "$(replies)" -eq 1
+	check_exit "with a short honest message" 0 \
+		test "$(grep -c '"type":"message.out","channel":"telegram","bot":"7000000001","chat":"880011225"' "$T/r")" -eq 1
+	jq -c 'select(.to == "rep") | {chat, bot, to,
+		ok: (.text | test("просит живого человека"))}' "$T/r" >"$T/p"
+	check_json "and the rep is told in the bot's chat with them" \
+		'{"chat":"5550001","bot":"7000000001","to":"rep","ok":true}' "$T/p"
 	q "SELECT CASE WHEN escalated_at IS NULL THEN 0 ELSE 1 END AS e
 		FROM prospects WHERE chat = '880011225'" >"$T/p"
 	check_json "the prospect is marked" '{"e":1}' "$T/p"
+	say "Ну где же человек?" 880011225
+	check_exit "a second escalation does not tell the rep again" 0 \
+		test "$(grep -c '"to":"rep"' "$T/r")" -eq 0
 
 	printf '{"message":{"chat":{"id":880011226,"type":"private"},"from":{"id":880011226,"first_name":"Pavel","language_code":"ru"},"text":"Добрый день"}}\n' |
 		curl -s --data-binary @- "$FAKE_URL/_fake/telegram/updates" \

@@ -162,6 +162,7 @@ for_each_db race
 
 handover() {
 	setup
+	rep-admin --db "$DB" set anna --tg-user 5550002 >/dev/null
 	inject "Здравствуйте"
 	tg-fetch --db "$DB" >/dev/null 2>&1
 	q "UPDATE messages SET status = 'answered'" >/dev/null
@@ -175,6 +176,11 @@ handover() {
 	check_grep "an escalation record for the rep" \
 		'"type":"escalation".*"reason":"human_request"' "$T/r"
 	check_grep "the prospect is told" 'ответит Вам здесь' "$T/r"
+	jq -c 'select(.to == "rep") | {chat, ok: (.text |
+		test("просит живого человека.*Просит живого менеджера"))}' \
+		"$T/r" >"$T/x"
+	check_json "the rep is told, with the model's summary" \
+		'{"chat":"5550002","ok":true}' "$T/x"
 	q "SELECT count(*) AS n FROM prospects WHERE escalated_at IS NOT NULL" \
 		>"$T/p"
 	check_json "the prospect is marked escalated" '{"n":1}' "$T/p"
