@@ -882,7 +882,8 @@ cmd_takeover(struct sl_db *db, int on)
 	n = sl_db_exec(db, on ? "UPDATE prospects SET human_active = 1, "
 	    "human_since = $2, updated_at = $2 WHERE id = $1 AND "
 	    "human_active = 0" : "UPDATE prospects SET human_active = 0, "
-	    "human_since = NULL, updated_at = $2 WHERE id = $1 AND "
+	    "human_since = NULL, escalated_at = NULL, updated_at = $2 WHERE "
+	    "id = $1 AND "
 	    "human_active <> 0", JV_ARRAY(jv_copy(pid),
 	    jv_number((double)now)));
 	if (n < 0 || (on && (c = sl_sched_cancel(db, prospectflag, "followup",

@@ -146,6 +146,12 @@ talk() {
 	say "Ну где же человек?" 880011225
 	check_exit "a second escalation does not tell the rep again" 0 \
 		test "$(grep -c '"to":"rep"' "$T/r")" -eq 0
+	rep-admin --db "$DB" takeover --prospect "$(pid 880011225)" on >/dev/null
+	rep-admin --db "$DB" takeover --prospect "$(pid 880011225)" off \
+		>/dev/null
+	q "SELECT count(*) AS n FROM prospects WHERE chat = '880011225'
+		AND escalated_at IS NULL" >"$T/p"
+	check_json "handing the chat back ends the escalation" '{"n":1}' "$T/p"
 
 	printf '{"message":{"chat":{"id":880011226,"type":"private"},"from":{"id":880011226,"first_name":"Pavel","language_code":"ru"},"text":"Добрый день"}}\n' |
 		curl -s --data-binary @- "$FAKE_URL/_fake/telegram/updates" \
