@@ -858,6 +858,33 @@ out:
 	return rc;
 }
 
+/*
+ * A claimed action that gets no message is cancelled with why, rather
+ * than left to its lease (when the record names the action's id).
+ */
+static int
+drop_action(struct ctx *c, jv rec, const char *why)
+{
+	int64_t id;
+	jv v;
+
+	if (sl_get_id(rec, "id", &v) != 1)
+		return 0;
+	id = sl_sched_id(jv_string_value(v));
+	jv_free(v);
+	if (id <= 0)
+		return 0;
+	if (sl_db_exec(c->db, "UPDATE scheduled_actions SET status = "
+	    "'cancelled', cancel_reason = $2, lease_until = NULL, updated_at = "
+	    "$3 WHERE id = $1 AND status = 'claimed'", JV_ARRAY(num(id),
+	    jv_string(why), num(sl_now()))) < 0) {
+		sl_error("%s", sl_db_error(c->db));
+		return sl_db_exit_code(c->db);
+	}
+	sl_info("action %lld: no message (%s): cancelled", (long long)id, why);
+	return 0;
+}
+
 /* A follow-up or reminder that is due: its message, under its key. */
 static int
 followup(struct ctx *c, jv rec)
@@ -865,7 +892,7 @@ followup(struct ctx *c, jv rec)
 	const char *key, *chat = NULL, *reply;
 	int64_t prospect, flag = 0;
 	jv id = jv_null(), state, row = jv_null(), plan;
-	int rc = 0;
+	int rc = 0, n;
 
 	if (sl_get_id(rec, "prospect", &id) != 1 ||
 	    (prospect = sl_sched_id(jv_string_value(id))) <= 0 ||
@@ -882,13 +909,18 @@ followup(struct ctx *c, jv rec)
 	state = load_state(c, prospect, &row);
 	if (jv_get_kind(row) != JV_KIND_OBJECT ||
 	    (sl_get_int(row, "human_active", &flag) == 1 && flag)) {
+		rc = drop_action(c, rec, "human_takeover");
 		jv_free(state);
 		jv_free(row);
-		return 0;
+		return rc;
 	}
 	plan = sl_rules_followup(c->rules, state, rec, sl_now());
 	if (sl_get_str(plan, "reply", &reply) == 1)
 		rc = emit_out(row, prospect, reply, key, chat, 0);
+	else
+		rc = drop_action(c, rec, sl_get_bool(state, "stopped", &n) ==
+		    1 && n ? "stopped" : sl_get_bool(state, "escalated", &n) ==
+		    1 && n ? "escalated" : "nothing_to_say");
 	jv_free(plan);
 	jv_free(state);
 	jv_free(row);

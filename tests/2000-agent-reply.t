@@ -205,4 +205,27 @@ input() {
 }
 for_each_db input
 
+# A follow-up that comes due when a person has the chat gets no message,
+# and its action is closed at once, not left claimed until its lease.
+quiet_followup() {
+	curl -s -X POST "$FAKE_URL/_fake/reset" >/dev/null
+	rep-admin --db "$DB" add anna --tz Asia/Makassar --bot 7000000001 \
+		>/dev/null
+	say "Здравствуйте"
+	say "Напишите мне через неделю"
+	SALESLINE_NOW=2026-12-08T01:00:00Z schedule-due --db "$DB" --due \
+		>"$T/due" 2>/dev/null
+	check_grep "the follow-up is due" '"type":"followup.due"' "$T/due"
+	q "UPDATE prospects SET human_active = 1" >/dev/null
+	st=0
+	agent-reply --db "$DB" <"$T/due" >"$T/r" 2>"$T/re" || st=$?
+	check_exit "a person has the chat: exit 0" 0 test "$st" -eq 0
+	check_exit "no message" 0 test "$(replies)" -eq 0
+	q "SELECT status, cancel_reason FROM scheduled_actions
+		WHERE kind = 'followup'" >"$T/p"
+	check_json "the action is cancelled at once" \
+		'{"status":"cancelled","cancel_reason":"human_takeover"}' "$T/p"
+}
+for_each_db quiet_followup
+
 done_testing
