@@ -125,7 +125,9 @@ install: all
 lint:
 	@sh tests/deps --lint
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
-	shellcheck -S warning -s sh $(SCRIPTS) tests/run tests/deps tests/lib.sh tests/*.t tests/bench/run
+	shellcheck -S warning -s sh $(SCRIPTS) tests/run tests/deps tests/lib.sh \
+		tests/*.t tests/bench/run tests/bench/telegram tests/bench/agent \
+		tests/bench/*.sh
 	shellcheck -S warning .ci/run
 
 clean:
