@@ -19,6 +19,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
 	ca-certificates curl jq perl procps util-linux sqlite3 tzdata \
 	postgresql libcurl4-openssl-dev libjq-dev libsqlite3-dev libpq-dev \
 	libmicrohttpd-dev libssl-dev man-db mandoc python3-yaml chromium \
+	shellcheck \
 	&& useradd --create-home --uid 10001 build
 WORKDIR /src
 COPY --chown=build:build . .

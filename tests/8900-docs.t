@@ -254,4 +254,19 @@ check_exit "sql/ and skills/ are installed" 0 test -f \
 	"$T/inst/usr/local/share/salesline/skills/tools.json" -a -d \
 	"$T/inst/usr/local/share/salesline/sql/sqlite"
 
+# --- shell scripts ---------------------------------------------------------
+if command -v shellcheck >/dev/null 2>&1; then
+	: >"$T/scripts"
+	for f in "$ROOT"/bin/* "$ROOT"/tests/*.t "$ROOT"/tests/run \
+		"$ROOT"/tests/deps "$ROOT"/tests/lib.sh "$ROOT"/tests/bench/*; do
+		[ -f "$f" ] && head -n 1 "$f" | grep -q '^#!/bin/sh' &&
+			echo "$f" >>"$T/scripts"
+	done
+	check_exit "shellcheck passes on every shell script ($(grep -c . "$T/scripts"))" \
+		0 sh -c "cd '$ROOT/tests' && xargs shellcheck -S warning -s sh <'$T/scripts'"
+	check_exit "and on .ci/run" 0 shellcheck -S warning "$ROOT/.ci/run"
+else
+	skip "shellcheck on every shell script" "shellcheck is not installed"
+fi
+
 done_testing
