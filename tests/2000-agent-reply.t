@@ -228,4 +228,28 @@ quiet_followup() {
 }
 for_each_db quiet_followup
 
+# The reply is in the ledger before it is on stdout: when the sender dies
+# before it reads the record, tg-send --pending sends it, once.
+queued() {
+	curl -s -X POST "$FAKE_URL/_fake/reset" >/dev/null
+	rep-admin --db "$DB" add anna --tz Asia/Makassar --bot 7000000001 \
+		>/dev/null
+	say "Здравствуйте"
+	key=$(jq -r 'select(.type == "message.out") | .key' "$T/r")
+	q "SELECT status, CASE WHEN text IS NULL THEN 0 ELSE 1 END AS t FROM messages
+		WHERE direction = 'out' AND key = '$key'" >"$T/p"
+	check_json "the reply waits in the ledger, queued" \
+		'{"status":"queued","t":1}' "$T/p"
+	check_exit "tg-send --pending, with no input" 0 \
+		tg-send --db "$DB" --pending --no-delay --chat-interval 0 </dev/null
+	curl -s "$FAKE_URL/_fake/telegram/sent" | jq -r .text >"$T/sent"
+	check_exit "sends it" 0 test "$(grep -c . "$T/sent")" -eq 1
+	jq -c 'select(.type == "message.out")' "$T/r" |
+		tg-send --db "$DB" --no-delay --chat-interval 0 >"$T/o" 2>&1 || :
+	curl -s "$FAKE_URL/_fake/telegram/sent" | jq -r .text >"$T/sent"
+	check_exit "and the record read late sends nothing twice" 0 \
+		test "$(grep -c . "$T/sent")" -eq 1
+}
+for_each_db queued
+
 done_testing
