@@ -58,13 +58,14 @@
 
 static const char usage_text[] =
     "usage: agent-reply [-v] [--db URL] [--debounce S | --no-debounce] "
-    "[--pending]\n"
+    "[--pending [--bot ID]]\n"
     "       agent-reply -h\n";
 
 #define LEASE 300
 #define MAX_BURSTS 4096
 
 static const char *dbflag;
+static const char *botflag;	/* --pending: this bot's prospects only */
 static long debounce_ms = 3000;
 static int pflag;
 
@@ -107,6 +108,7 @@ static void
 options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "bot", required_argument, NULL, 'b' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "debounce", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -122,6 +124,15 @@ options(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			if (*optarg == '\0' || optarg[strspn(optarg,
+			    "0123456789")] != '\0') {
+				sl_error("--bot: expected a bot's id (the "
+				    "digits of its token), not '%.32s'", optarg);
+				usage(SL_EX_USAGE);
+			}
+			botflag = optarg;
+			break;
 		case 'd': dbflag = optarg; break;
 		case 'D':
 			s = strtod(optarg, &end);
@@ -916,7 +927,9 @@ followup(struct ctx *c, jv rec)
 	}
 	plan = sl_rules_followup(c->rules, state, rec, sl_now());
 	if (sl_get_str(plan, "reply", &reply) == 1)
-		rc = emit_out(row, prospect, reply, key, chat, 0);
+		rc = store_out(c, row, prospect, reply, key, 0, sl_now()) < 0 ?
+		    ledger_error(c) : emit_out(row, prospect, reply, key, chat,
+		    0);
 	else
 		rc = drop_action(c, rec, sl_get_bool(state, "stopped", &n) ==
 		    1 && n ? "stopped" : sl_get_bool(state, "escalated", &n) ==
@@ -1108,7 +1121,9 @@ pending(struct ctx *c)
 	ids = sl_db_column(c->db, "SELECT DISTINCT prospect_id FROM messages "
 	    "WHERE direction = 'in' AND prospect_id IS NOT NULL AND "
 	    "(status = 'new' OR (status = 'answering' AND claimed_until <= $1)) "
-	    "ORDER BY prospect_id", JV_ARRAY(num(now)), "prospect_id");
+	    "AND ($2 = '' OR bot = $2) ORDER BY prospect_id",
+	    JV_ARRAY(num(now), jv_string(botflag ? botflag : "")),
+	    "prospect_id");
 	if (!jv_is_valid(ids)) {
 		jv_free(ids);
 		return ledger_error(c);

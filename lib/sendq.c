@@ -1162,6 +1162,24 @@ passes(jv rec)
 	    strncmp(type, "message.", 8) != 0;
 }
 
+/*
+ * A message of another bot is not ours to send (our token would reach a
+ * chat that bot knows): it is left to that bot's sender, which finds it
+ * queued in the ledger when agent-reply stored it there.
+ */
+static int
+other_bot(struct outbox *x, jv rec, unsigned long n)
+{
+	const char *bot;
+
+	if (sl_get_str(rec, "bot", &bot) != 1 || !*bot || !x->o->bot ||
+	    strcmp(bot, x->o->bot) == 0)
+		return 0;
+	sl_warn("stdin:%lu: a message of bot %s, not of this one: left to "
+	    "its own sender", n, bot);
+	return 1;
+}
+
 /* One input line: check it, store it, queue it. */
 static void
 handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
@@ -1192,6 +1210,10 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 	}
 	if (passes(rec)) {
 		emit(x, rec);
+		return;
+	}
+	if (other_bot(x, rec, n)) {
+		jv_free(rec);
 		return;
 	}
 	m = parse_out(x, rec, &why);
