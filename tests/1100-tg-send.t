@@ -57,15 +57,6 @@ sends() { # how many sendMessage calls with our token reached Telegram
 		'[.[] | select(.path == $p)] | length' "$FAKE_LOG"
 }
 
-is() { # NAME WANT GOT
-	if [ "$2" = "$3" ]; then
-		_result 0 "$1"
-	else
-		_result 1 "$1"
-		echo "#   got '$3', want '$2'"
-	fi
-}
-
 basics() {
 	start
 	{

@@ -41,15 +41,6 @@ q() {
 	salesline-db --db "$DB" query "$@"
 }
 
-is() { # NAME WANT GOT
-	if [ "$2" = "$3" ]; then
-		_result 0 "$1"
-	else
-		_result 1 "$1"
-		echo "#   got '$3', want '$2'"
-	fi
-}
-
 texts() { # CHAT: the texts delivered to CHAT, in order, on one line
 	jq -r --argjson c "$1" 'select(.chat_id == $c) | .text' "$T/sent" |
 		tr '\n' ' '

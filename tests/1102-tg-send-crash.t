@@ -28,15 +28,6 @@ q() {
 	salesline-db --db "$DB" query "$@"
 }
 
-is() { # NAME WANT GOT
-	if [ "$2" = "$3" ]; then
-		_result 0 "$1"
-	else
-		_result 1 "$1"
-		echo "#   got '$3', want '$2'"
-	fi
-}
-
 messages() { # N: N messages over the chats, "m<i> <chat>"
 	awk -v n="$1" -v chats="$CHATS" 'BEGIN {
 		k = split(chats, c, " ")

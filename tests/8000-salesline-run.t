@@ -24,15 +24,6 @@ check_exit "an unknown --bot exits 78" 78 \
 	env SALESLINE_BOT_DIR="$T" salesline-run --bot nobody
 check_grep "saying where it looked" "'$T/nobody.env'" "$T/err"
 
-is() { # NAME WANT GOT
-	if [ "$2" = "$3" ]; then
-		_result 0 "$1"
-	else
-		_result 1 "$1"
-		echo "#   got '$3', want '$2'"
-	fi
-}
-
 q() {
 	salesline-db --db "$DB" query "$@"
 }

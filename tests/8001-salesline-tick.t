@@ -21,15 +21,6 @@ check_exit "a bad option exits 64" 64 salesline-tick --bogus
 check_exit "a bad --retention-days exits 64" 64 \
 	salesline-tick --retention-days soon
 
-is() { # NAME WANT GOT
-	if [ "$2" = "$3" ]; then
-		_result 0 "$1"
-	else
-		_result 1 "$1"
-		echo "#   got '$3', want '$2'"
-	fi
-}
-
 q() {
 	salesline-db --db "$DB" query "$@"
 }
@@ -61,30 +52,6 @@ at_least() {
 
 tick() { # salesline-tick with the ledger and var/ of this run
 	salesline-tick --db "$DB" --no-delay "$@"
-}
-
-# Prometheus text format, version 0.0.4: comments, or samples of a family
-# announced by # TYPE; histogram buckets that never go down.
-prom_ok() {
-	awk '
-	/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* / { next }
-	/^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)$/ {
-		if ($3 in typed) { print "family twice: " $3; bad = 1 }
-		typed[$3] = $4; next }
-	/^#/ { print "bad comment: " $0; bad = 1; next }
-	{
-		if ($0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?([0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\+Inf|-Inf)$/) {
-			print "bad sample: " $0; bad = 1; next }
-		name = $0; sub(/[{ ].*/, "", name); fam = name
-		if (!(fam in typed)) { sub(/_(bucket|sum|count)$/, "", fam) }
-		if (!(fam in typed)) { print "no TYPE for " name; bad = 1 }
-		if (name ~ /_bucket$/) {
-			v = $NF + 0
-			if (v < last[fam]) { print "bucket goes down: " $0; bad = 1 }
-			last[fam] = v
-		}
-	}
-	END { exit bad }' "$1"
 }
 
 ticks() {

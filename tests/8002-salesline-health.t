@@ -37,24 +37,6 @@ check_exit "--metrics without a ledger: still the up gauge" 75 \
 check_grep "salesline_up of the ledger is 0" '^salesline_up\{check="ledger"\} 0$' \
 	"$T/out"
 
-# Prometheus text format, version 0.0.4 (as in 8001-salesline-tick.t).
-prom_ok() {
-	awk '
-	/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* / { next }
-	/^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)$/ {
-		if ($3 in typed) { print "family twice: " $3; bad = 1 }
-		typed[$3] = $4; next }
-	/^#/ { print "bad comment: " $0; bad = 1; next }
-	{
-		if ($0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?([0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\+Inf|-Inf)$/) {
-			print "bad sample: " $0; bad = 1; next }
-		name = $0; sub(/[{ ].*/, "", name); fam = name
-		if (!(fam in typed)) { sub(/_(bucket|sum|count)$/, "", fam) }
-		if (!(fam in typed)) { print "no TYPE for " name; bad = 1 }
-	}
-	END { exit bad }' "$1"
-}
-
 q() {
 	salesline-db --db "$DB" query "$@"
 }

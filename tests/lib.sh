@@ -12,6 +12,8 @@
 #                               WANT with FILE
 #   check_grep NAME REGEX FILE  passes when FILE matches (grep -E)
 #   check_no_grep NAME REGEX FILE
+#   is NAME WANT GOT            passes when the strings are equal
+#   prom_ok FILE                FILE is in the Prometheus text format
 #   skip NAME REASON
 #   todo REASON CHECK...        runs one check as a TODO test point: a
 #                               failure is reported "not ok ... # TODO
@@ -160,6 +162,39 @@ todo() {
 	shift
 	"$@" || true
 	_todo=
+}
+
+is() { # NAME WANT GOT
+	if [ "$2" = "$3" ]; then
+		_result 0 "$1"
+	else
+		_result 1 "$1"
+		echo "#   got '$3', want '$2'"
+	fi
+}
+
+# Prometheus text format, version 0.0.4: comments, or samples of a family
+# announced by # TYPE; histogram buckets that never go down.
+prom_ok() {
+	awk '
+	/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* / { next }
+	/^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)$/ {
+		if ($3 in typed) { print "family twice: " $3; bad = 1 }
+		typed[$3] = $4; next }
+	/^#/ { print "bad comment: " $0; bad = 1; next }
+	{
+		if ($0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?([0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\+Inf|-Inf)$/) {
+			print "bad sample: " $0; bad = 1; next }
+		name = $0; sub(/[{ ].*/, "", name); fam = name
+		if (!(fam in typed)) { sub(/_(bucket|sum|count)$/, "", fam) }
+		if (!(fam in typed)) { print "no TYPE for " name; bad = 1 }
+		if (name ~ /_bucket$/) {
+			v = $NF + 0
+			if (v < last[fam]) { print "bucket goes down: " $0; bad = 1 }
+			last[fam] = v
+		}
+	}
+	END { exit bad }' "$1"
 }
 
 skip() {
