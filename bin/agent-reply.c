@@ -117,7 +117,6 @@ options(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	double s;
 	int c;
 
@@ -135,13 +134,9 @@ options(int argc, char **argv)
 			break;
 		case 'd': dbflag = optarg; break;
 		case 'D':
-			s = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' || s < 0 ||
-			    s > 600) {
-				sl_error("--debounce: expected seconds from 0 "
-				    "to 600, not '%.32s'", optarg);
+			if (sl_option_number("--debounce", optarg, 0, 600, 0,
+			    &s) < 0)
 				usage(SL_EX_USAGE);
-			}
 			debounce_ms = (long)(s * 1000);
 			break;
 		case 'h': usage(SL_EX_OK);

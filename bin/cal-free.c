@@ -57,16 +57,11 @@ usage(int code)
 static long
 number(const char *opt, const char *s, long min, long max)
 {
-	char *end;
-	long v;
+	double v;
 
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < min || v > max) {
-		sl_error("%s: expected a number from %ld to %ld, not '%.32s'",
-		    opt, min, max, s);
+	if (sl_option_number(opt, s, (double)min, (double)max, 1, &v) < 0)
 		usage(SL_EX_USAGE);
-	}
-	return v;
+	return (long)v;
 }
 
 static void

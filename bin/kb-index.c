@@ -52,15 +52,11 @@ usage(int code)
 static long
 number(const char *what, const char *s, long min, long max)
 {
-	const char *p;
-	long v = 0;
+	double v;
 
-	for (p = s; *p >= '0' && *p <= '9' && v <= max; p++)
-		v = v * 10 + (*p - '0');
-	if (*s == '\0' || *p != '\0' || v < min || v > max)
-		sl_die(SL_EX_USAGE, "%s: expected a number from %ld to %ld, "
-		    "not '%s'", what, min, max, s);
-	return v;
+	if (sl_option_number(what, s, (double)min, (double)max, 1, &v) < 0)
+		exit(SL_EX_USAGE);
+	return (long)v;
 }
 
 static void

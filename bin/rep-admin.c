@@ -166,15 +166,14 @@ fail(struct sl_db *db)
 static long
 number(const char *opt, const char *s, long min, long max)
 {
-	long v = 0;
-	const char *p;
+	char *name = sl_asprintf("--%s", opt);
+	double v;
+	int rc = sl_option_number(name, s, (double)min, (double)max, 1, &v);
 
-	for (p = s; *p >= '0' && *p <= '9' && v <= max; p++)
-		v = v * 10 + (*p - '0');
-	if (*s == '\0' || *p != '\0' || v < min || v > max)
-		sl_die(SL_EX_USAGE, "--%s: expected a number from %ld to %ld, "
-		    "not '%s'", opt, min, max, s);
-	return v;
+	free(name);
+	if (rc < 0)
+		exit(SL_EX_USAGE);
+	return (long)v;
 }
 
 /* 1 when s has no control character (and no space when word is set). */

@@ -127,19 +127,15 @@ parse_skip(const char *arg)
 	free(s);
 }
 
+/* Seconds, from one to a year. */
 static long long
 seconds(const char *opt, const char *arg)
 {
-	char *end;
-	long long v;
+	double v;
 
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno || end == arg || *end || v < 1) {
-		sl_error("%s: expected a number of seconds, not '%s'", opt, arg);
+	if (sl_option_number(opt, arg, 1, 366 * 86400, 1, &v) < 0)
 		usage(SL_EX_USAGE);
-	}
-	return v;
+	return (long long)v;
 }
 
 static void

@@ -71,14 +71,10 @@ usage(int code)
 static double
 number_arg(const char *opt, const char *s, double min, double max)
 {
-	char *end;
-	double v = strtod(s, &end);
+	double v;
 
-	if (*s == '\0' || *end != '\0' || !(v >= min && v <= max)) {
-		sl_error("%s: expected a number from %g to %g, not '%.32s'",
-		    opt, min, max, s);
+	if (sl_option_number(opt, s, min, max, 0, &v) < 0)
 		usage(SL_EX_USAGE);
-	}
 	return v;
 }
 

@@ -81,17 +81,11 @@ nap(long ms)
 static long
 number(const char *opt, const char *s, long min, long max)
 {
-	char *end;
-	long n;
+	double v;
 
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno || end == s || *end || n < min || n > max) {
-		sl_error("%s: expected a number from %ld to %ld, not '%s'",
-		    opt, min, max, s);
+	if (sl_option_number(opt, s, (double)min, (double)max, 1, &v) < 0)
 		usage(SL_EX_USAGE);
-	}
-	return n;
+	return (long)v;
 }
 
 static void

@@ -218,17 +218,11 @@ tg_send(void *ctx, struct sl_out *m, size_t k, struct sl_send_result *r)
 static double
 number(const char *opt, const char *s, double min, double max)
 {
-	char *end;
-	double d;
+	double v;
 
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno || end == s || *end || !(d >= min && d <= max)) {
-		sl_error("%s: expected a number from %g to %g, not '%s'", opt,
-		    min, max, s);
+	if (sl_option_number(opt, s, min, max, 0, &v) < 0)
 		usage(SL_EX_USAGE);
-	}
-	return d;
+	return v;
 }
 
 static void

@@ -102,7 +102,7 @@ options(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	double hold;
 	int c;
 
 	opterr = 0;
@@ -112,13 +112,10 @@ options(int argc, char **argv)
 		case 'd': dbflag = optarg; break;
 		case 'h': usage(SL_EX_OK);
 		case 'H':
-			holdflag = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || holdflag < 10 ||
-			    holdflag > 3600) {
-				sl_error("--hold: expected seconds from 10 to "
-				    "3600, not '%.32s'", optarg);
+			if (sl_option_number("--hold", optarg, 10, 3600, 1,
+			    &hold) < 0)
 				usage(SL_EX_USAGE);
-			}
+			holdflag = (long)hold;
 			break;
 		case 'n': nflag = 1; break;
 		case 'R': reasonflag = optarg; break;

@@ -611,6 +611,28 @@ sl_option_error(int c, char *const argv[])
 		sl_error("unknown option '%s'", argv[optind - 1]);
 }
 
+int
+sl_option_number(const char *opt, const char *arg, double min, double max,
+    int whole, double *out)
+{
+	const char *p = arg + (*arg == '-');
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (whole && (*p == '\0' || p[strspn(p, "0123456789")] != '\0'))
+		end = (char *)arg;
+	if (*arg == '\0' || *arg == ' ' || *arg == '\t' || end == arg ||
+	    *end != '\0' || errno == ERANGE || !(v >= min && v <= max)) {
+		sl_error("%s: expected a number from %.15g to %.15g, not "
+		    "'%.32s'", opt, min, max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 void
 sl_sleep_ms(long ms)
 {

@@ -70,6 +70,16 @@ void sl_secret_clear(void);
  */
 void sl_option_error(int c, char *const argv[]);
 
+/*
+ * The value of option opt (named as the user writes it, "--limit"): arg
+ * as a number from min to max, a whole one ("-"? digits) when whole is
+ * set, in *out.  Otherwise "--limit: expected a number from 1 to 100,
+ * not 'x'" is reported and -1 returned; the caller prints its usage and
+ * exits 64.
+ */
+int sl_option_number(const char *opt, const char *arg, double min,
+    double max, int whole, double *out);
+
 /* Sleeps ms milliseconds, on through signals. */
 void sl_sleep_ms(long ms);
 /* Milliseconds of the monotonic clock, for timeouts and latencies. */

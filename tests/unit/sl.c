@@ -82,6 +82,40 @@ bad_int(void)
 	sl_env_int("SL_UNIT_INT", 5, 0, 100);
 }
 
+static void
+bad_number(void)
+{
+	double v;
+
+	sl_init("unit");
+	exit(sl_option_number("--limit", "1.5", 1, 100, 1, &v) < 0 ? 3 : 0);
+}
+
+/* sl_option_number: 1 when arg is accepted with the value want. */
+static int
+number_ok(const char *arg, double min, double max, int whole, double want)
+{
+	double v = -12345;
+
+	return sl_option_number("--x", arg, min, max, whole, &v) == 0 &&
+	    v == want;
+}
+
+static int
+number_refused(const char *arg, double min, double max, int whole)
+{
+	double v = -12345;
+	int fd = dup(2), null = open("/dev/null", O_WRONLY), rc;
+
+	dup2(null, 2);
+	rc = sl_option_number("--x", arg, min, max, whole, &v) < 0 &&
+	    v == -12345;
+	dup2(fd, 2);
+	close(fd);
+	close(null);
+	return rc;
+}
+
 int
 main(void)
 {
@@ -173,6 +207,23 @@ main(void)
 	setenv("SALESLINE_DB", "/tmp/a.db", 1);
 	is_str(sl_db_url(NULL), "/tmp/a.db", "SALESLINE_DB over DATABASE_URL");
 	is_str(sl_db_url("/tmp/flag.db"), "/tmp/flag.db", "flag over both");
+
+	/* numeric options */
+	ok(number_ok("100", 1, 100, 1, 100) && number_ok("1", 1, 100, 1, 1),
+	    "sl_option_number: the bounds are in");
+	ok(number_ok("0.25", 0, 600, 0, 0.25) && number_ok("-3", -5, 5, 1, -3),
+	    "a fraction, and a negative whole number");
+	ok(number_refused("0", 1, 100, 1) && number_refused("101", 1, 100, 1),
+	    "out of bounds is refused");
+	ok(number_refused("", 0, 9, 0) && number_refused(" 5", 0, 9, 0) &&
+	    number_refused("5x", 0, 9, 0) && number_refused("nan", 0, 9, 0),
+	    "empty, a space, trailing junk, nan are refused");
+	ok(number_refused("1.5", 1, 9, 1) && number_refused("1e1", 1, 99, 1) &&
+	    number_refused("+5", 1, 9, 1), "a whole number is digits only");
+	ok(in_child(bad_number, err, sizeof err) == 3 &&
+	    strcmp(err, "unit: --limit: expected a number from 1 to 100, not "
+	    "'1.5'\n") == 0, "the refusal names the option and value: %s",
+	    err);
 
 	s = sl_asprintf("%s-%d", "x", 42);
 	is_str(s, "x-42", "sl_asprintf");
