@@ -139,9 +139,10 @@ flush(struct sl_db *db, struct batch *b)
 			rec = sl_set(rec, "replaces", sl_id_jv(x->replaced));
 		if (nflag)
 			rec = sl_set(rec, "dry_run", jv_true());
-		sl_emit(rec);
+		sl_emit_more(rec);
 	}
 	b->n = 0;
+	sl_out_flush();
 	return st ? st : sl_out_status();
 }
 
@@ -253,9 +254,9 @@ due_round(struct sl_db *db, struct sl_sched_claim *c)
 		}
 		len = jv_array_length(jv_copy(recs));
 		for (i = 0; i < len; i++)
-			sl_emit(jv_array_get(jv_copy(recs), i));
+			sl_emit_more(jv_array_get(jv_copy(recs), i));
 		jv_free(recs);
-		if (sl_out_status())
+		if (sl_out_flush() < 0)
 			return SL_EX_IOERR;
 	} while (c->claimed == c->batch && !nflag && !stop);
 	return 0;

@@ -322,6 +322,18 @@ db_run(struct sl_db *db, const char *sql, jv params, jv *rows, long *changes)
 }
 
 long
+sl_db_exec_params(struct sl_db *db, const char *sql,
+    const struct sl_db_param *p, int np)
+{
+	long changes = 0;
+
+	db_clear(db);
+	if (db->ops->run(db, sql, p, np, NULL, &changes) < 0)
+		return -1;
+	return changes;
+}
+
+long
 sl_db_exec(struct sl_db *db, const char *sql, jv params)
 {
 	long changes;

@@ -78,6 +78,14 @@ int sl_db_fail(struct sl_db *db, int temporary, int code, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
 /*
+ * sl_db_exec with parameters already converted, for a statement run once
+ * per row of a batch (no jv array to build and check each time).  The
+ * strings must not contain NUL bytes.
+ */
+long sl_db_exec_params(struct sl_db *db, const char *sql,
+    const struct sl_db_param *p, int np);
+
+/*
  * The engines.  They fill db->ops, db->h and db->priv, or fail with
  * sl_db_fail and return -1 (db->h left NULL or closed).
  */

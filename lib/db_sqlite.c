@@ -249,7 +249,7 @@ sq_row(sqlite3_stmt *st)
 			v = jv_null();
 			break;
 		}
-		row = jv_object_set(row, jv_string(name ? name : "?"), v);
+		row = jv_object_set(row, sl_key(name ? name : "?"), v);
 	}
 	return row;
 }

@@ -9,7 +9,9 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -859,8 +861,9 @@ out_error(void)
 	out_failed = 1;
 }
 
-int
-sl_emit(jv rec)
+/* Writes rec into stdio's buffer; flushes only when flush is set. */
+static int
+emit(jv rec, int flush)
 {
 	if (out_failed) {
 		jv_free(rec);
@@ -871,7 +874,7 @@ sl_emit(jv rec)
 	dput(&outbuf, "\n", 1);
 	jv_free(rec);
 	if (fwrite(outbuf.s, 1, outbuf.len, stdout) != outbuf.len ||
-	    fflush(stdout) == EOF)
+	    (flush && fflush(stdout) == EOF))
 		out_error();
 	/* Do not keep a huge buffer around after one huge record. */
 	if (outbuf.cap > 1024 * 1024) {
@@ -879,6 +882,26 @@ sl_emit(jv rec)
 		outbuf.s = NULL;
 		outbuf.len = outbuf.cap = 0;
 	}
+	return out_failed ? -1 : 0;
+}
+
+int
+sl_emit(jv rec)
+{
+	return emit(rec, 1);
+}
+
+int
+sl_emit_more(jv rec)
+{
+	return emit(rec, 0);
+}
+
+int
+sl_out_flush(void)
+{
+	if (!out_failed && fflush(stdout) == EOF)
+		out_error();
 	return out_failed ? -1 : 0;
 }
 
@@ -918,13 +941,78 @@ sl_kind_name(jv v)
 	return "an unknown value";
 }
 
+/*
+ * Keys: the same few names are looked up and set millions of times, and
+ * a new jv string is a malloc, a UTF-8 check and a copy.  A small cache per
+ * thread (jv reference counts are not atomic; a thread's cache is freed
+ * when it ends) maps the key's address to the string made for it; the
+ * text is compared too, since an address may be a buffer that now holds
+ * another key.
+ */
+#define KEYS 256
+
+struct key_slot {
+	const char *at;
+	jv v;
+	int used;
+};
+
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+static pthread_key_t keys_key;
+
+static void
+keys_free(void *p)
+{
+	struct key_slot *t = p;
+	size_t i;
+
+	for (i = 0; i < KEYS; i++)
+		if (t[i].used)
+			jv_free(t[i].v);
+	free(t);
+}
+
+static void
+keys_init(void)
+{
+	if (pthread_key_create(&keys_key, keys_free) != 0)
+		sl_die(SL_EX_OSERR, "cannot create a thread key");
+}
+
+jv
+sl_key(const char *k)
+{
+	uintptr_t a = (uintptr_t)k;
+	struct key_slot *t, *e;
+
+	pthread_once(&keys_once, keys_init);
+	if ((t = pthread_getspecific(keys_key)) == NULL) {
+		t = sl_calloc(KEYS, sizeof *t);
+		if (pthread_setspecific(keys_key, t) != 0) {
+			free(t);
+			return jv_string(k);
+		}
+	}
+	e = &t[((a >> 3) ^ (a >> 11)) % KEYS];
+	if (e->used && e->at == k && strcmp(jv_string_value(e->v), k) == 0)
+		return jv_copy(e->v);
+	if (strlen(k) > 64)
+		return jv_string(k);
+	if (e->used)
+		jv_free(e->v);
+	e->at = k;
+	e->v = jv_string(k);
+	e->used = 1;
+	return jv_copy(e->v);
+}
+
 /* obj[key], or null when obj is not an object. Borrows obj. */
 static jv
 field(jv obj, const char *key)
 {
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return jv_null();
-	return jv_object_get(jv_copy(obj), jv_string(key));
+	return jv_object_get(jv_copy(obj), sl_key(key));
 }
 
 /* Consumes v: 0 when it is absent or null (and frees it), 1 otherwise. */
@@ -1118,5 +1206,5 @@ sl_set(jv obj, const char *key, jv value)
 		jv_free(value);
 		return jv_invalid_with_msg(jv_string("not an object"));
 	}
-	return jv_object_set(obj, jv_string(key), value);
+	return jv_object_set(obj, sl_key(key), value);
 }

@@ -58,8 +58,12 @@ int sl_jsonl_loop(FILE *f, const char *name, sl_record_fn *fn, void *ctx);
  * after the first write error, which is reported once; later calls return
  * -1 without writing.  sl_out_status() is SL_EX_IOERR after a write error.
  * sl_out_close() flushes and closes stdout and reports a late error.
+ * sl_emit_more() is sl_emit() without the flush, for a batch that ends with
+ * sl_out_flush(): one write(2) for many records.
  */
 int sl_emit(jv rec);
+int sl_emit_more(jv rec);
+int sl_out_flush(void);
 /* v as compact JSON text (borrows v); a new string, its length in *len. */
 char *sl_json_dump(jv v, size_t *len);
 int sl_out_status(void);
@@ -95,6 +99,8 @@ const char *sl_kind_name(jv v);	/* borrows v */
 jv sl_id_jv(int64_t id);
 /* obj[key] = value; consumes obj and value (jv_object_set, checked). */
 jv sl_set(jv obj, const char *key, jv value);
+/* The jv string for a key, from a small per-thread cache: a new reference. */
+jv sl_key(const char *key);
 
 /*
  * Parses one line (which need not be NUL-terminated) into a value.

@@ -7,7 +7,9 @@
  * actions get their ids before the INSERT (SQLite: max(id) under the write
  * lock that BEGIN IMMEDIATE took; PostgreSQL: nextval of the identity's
  * sequence), so each item knows its id and message key without relying on
- * the order of RETURNING rows, and a batch is a few multi-row statements.
+ * the order of RETURNING rows.  A batch is a few multi-row statements on
+ * PostgreSQL (a round trip each); SQLite, in the process, runs one
+ * prepared INSERT per item instead.
  * On PostgreSQL the prospects (and bookings) of a batch are locked FOR NO
  * KEY UPDATE in id order, so two processes adding a follow-up for the
  * same prospect take turns instead of both inserting a pending one.
@@ -255,7 +257,7 @@ query_in(struct sl_db *db, const char *fmt, jv params)
 static int64_t
 row_int(jv row, const char *key, int64_t def)
 {
-	jv v = jv_object_get(jv_copy(row), jv_string(key));
+	jv v = jv_object_get(jv_copy(row), sl_key(key));
 	int64_t x = def;
 
 	if (jv_get_kind(v) == JV_KIND_NUMBER)
@@ -268,7 +270,7 @@ row_int(jv row, const char *key, int64_t def)
 static int
 row_is(jv row, const char *key, const char *s)
 {
-	jv v = jv_object_get(jv_copy(row), jv_string(key));
+	jv v = jv_object_get(jv_copy(row), sl_key(key));
 	int same = jv_get_kind(v) == JV_KIND_STRING &&
 	    strcmp(jv_string_value(v), s) == 0;
 
@@ -452,39 +454,76 @@ out:
 	return rc;
 }
 
+/*
+ * PostgreSQL: k new ids from the identity's sequence, in one row as an
+ * array's text "{11,12,...}"; -1 when the text is not that.  The CTE is
+ * materialised so that the sequence is looked up once, not once a row.
+ */
+static int
+pg_ids(struct sl_db *db, size_t k, int64_t *out)
+{
+	jv v = sl_db_column(db, "WITH q AS MATERIALIZED (SELECT CAST("
+	    "pg_get_serial_sequence('scheduled_actions', 'id') AS regclass) "
+	    "AS s) SELECT CAST(array_agg(nextval(q.s)) AS TEXT) AS ids FROM q, "
+	    "generate_series(1, CAST($1 AS BIGINT))", JV_ARRAY(num((int64_t)k)),
+	    "ids"), s;
+	const char *p;
+	char *end;
+	size_t i;
+	int rc = -1;
+
+	if (!jv_is_valid(v))
+		return -1;
+	s = jv_array_get(jv_copy(v), 0);
+	if (jv_get_kind(s) != JV_KIND_STRING ||
+	    *(p = jv_string_value(s)) != '{')
+		goto out;
+	p++;
+	for (i = 0; i < k; i++) {
+		out[i] = (int64_t)strtoll(p, &end, 10);
+		if (end == p || *end != (i + 1 < k ? ',' : '}'))
+			goto out;
+		p = end + 1;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		sl_db_fail(db, 0, 0, "unexpected ids from the sequence");
+	jv_free(s);
+	jv_free(v);
+	return rc;
+}
+
 /* Gives the k items without error their ids, in input order. */
 static int
 add_ids(struct sl_db *db, struct sl_sched_item *it, size_t n, size_t k)
 {
+	int64_t *ids = sl_malloc(k * sizeof *ids), base;
 	size_t i, j;
-	int64_t base = 0;
-	jv rows;
+	jv row;
 
-	if (is_pg(db))
-		rows = sl_db_column(db, "SELECT nextval(pg_get_serial_sequence("
-		    "'scheduled_actions', 'id')) AS id FROM generate_series(1, "
-		    "CAST($1 AS BIGINT))", JV_ARRAY(num((int64_t)k)), "id");
-	else
-		rows = sl_db_query1(db, "SELECT coalesce(max(id), 0) AS m FROM "
-		    "scheduled_actions", jv_null());
-	if (!jv_is_valid(rows))
-		return -1;
-	if (!is_pg(db))
-		base = row_int(rows, "m", 0);
-	for (i = j = 0; i < n; i++) {
-		if (it[i].error)
-			continue;
-		if (is_pg(db)) {
-			jv v = jv_array_get(jv_copy(rows), (int)j);
-
-			it[i].id = (int64_t)jv_number_value(v);
-			jv_free(v);
-		} else {
-			it[i].id = base + 1 + (int64_t)j;
+	if (is_pg(db)) {
+		if (pg_ids(db, k, ids) < 0) {
+			free(ids);
+			return -1;
 		}
-		j++;
+	} else {
+		row = sl_db_query1(db, "SELECT coalesce(max(id), 0) AS m FROM "
+		    "scheduled_actions", jv_null());
+		if (!jv_is_valid(row)) {
+			jv_free(row);
+			free(ids);
+			return -1;
+		}
+		base = row_int(row, "m", 0);
+		jv_free(row);
+		for (j = 0; j < k; j++)
+			ids[j] = base + 1 + (int64_t)j;
 	}
-	jv_free(rows);
+	for (i = j = 0; i < n; i++)
+		if (!it[i].error)
+			it[i].id = ids[j++];
+	free(ids);
 	return 0;
 }
 
@@ -618,10 +657,71 @@ buf_str(struct sl_buf *b, const char *s, const char *sep)
 	sl_buf_add(b, sep, strlen(sep));
 }
 
+static struct sl_db_param
+p_int(int64_t x, int null_if_negative)
+{
+	struct sl_db_param v = { SL_DB_PINT, x, 0, NULL, 0 };
+
+	if (null_if_negative && x < 0)
+		v.kind = SL_DB_PNULL;
+	return v;
+}
+
+static struct sl_db_param
+p_str(const char *s)
+{
+	struct sl_db_param v = { SL_DB_PNULL, 0, 0, NULL, 0 };
+
+	if (s) {
+		v.kind = SL_DB_PTEXT;
+		v.s = s;
+		v.len = strlen(s);
+	}
+	return v;
+}
+
 /*
- * The stored items go in as one JSON parameter, an array of rows: one
- * statement of fixed text per batch, and no per-value binding (SQLite
- * looks parameters up by name with a linear search).
+ * SQLite: one prepared INSERT run per item, its values bound as they are;
+ * a JSON parameter would be parsed again for every column it gives.
+ */
+static int
+add_insert_rows(struct sl_db *db, struct sl_sched_item *it,
+    const struct slot *s, size_t k, const int64_t *rep, int64_t now)
+{
+	struct sl_db_param p[13];
+	char key[64];
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		const struct sl_sched_item *x = &it[s[i].idx];
+
+		snprintf(key, sizeof key, "%s:%lld", x->kind, (long long)x->id);
+		p[0] = p_int(x->id, 0);
+		p[1] = p_int(x->prospect, 0);
+		p[2] = p_int(rep[s[i].idx], 1);
+		p[3] = p_int(x->booking ? x->booking : -1, 1);
+		p[4] = p_str(x->kind);
+		p[5] = p_int(x->due, 0);
+		p[6] = p_str(x->superseded ? "cancelled" : "pending");
+		p[7] = p_str(x->reason);
+		p[8] = p_str(x->text);
+		p[9] = p_str(key);
+		p[10] = p_str(x->source);
+		p[11] = p_str(x->superseded ? "replaced" : NULL);
+		p[12] = p_int(now, 0);
+		if (sl_db_exec_params(db, "INSERT INTO scheduled_actions (id, "
+		    "prospect_id, rep_id, booking_id, kind, due, status, reason, "
+		    "text, message_key, source, cancel_reason, created_at, "
+		    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+		    "$11, $12, $13, $13)", p, 13) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * PostgreSQL: the stored items go in as one JSON parameter, an array of
+ * rows: one statement and one round trip per batch.
  */
 static int
 add_insert(struct sl_db *db, struct sl_sched_item *it, const struct slot *s,
@@ -632,6 +732,8 @@ add_insert(struct sl_db *db, struct sl_sched_item *it, const struct slot *s,
 	size_t i;
 	long r;
 
+	if (!is_pg(db))
+		return add_insert_rows(db, it, s, k, rep, now);
 	sl_buf_add(&b, "[", 1);
 	for (i = 0; i < k; i++) {
 		const struct sl_sched_item *x = &it[s[i].idx];
@@ -652,20 +754,14 @@ add_insert(struct sl_db *db, struct sl_sched_item *it, const struct slot *s,
 		buf_str(&b, x->superseded ? "replaced" : NULL, "]");
 	}
 	sl_buf_add(&b, "]", 1);
-	r = sl_db_exec(db, is_pg(db) ? "INSERT INTO scheduled_actions (id, "
+	r = sl_db_exec(db, "INSERT INTO scheduled_actions (id, "
 	    "prospect_id, rep_id, booking_id, kind, due, status, reason, text, "
 	    "message_key, source, cancel_reason, created_at, updated_at) "
 	    "SELECT CAST(v ->> 0 AS BIGINT), CAST(v ->> 1 AS BIGINT), "
 	    "CAST(v ->> 2 AS BIGINT), CAST(v ->> 3 AS BIGINT), v ->> 4, "
 	    "CAST(v ->> 5 AS BIGINT), v ->> 6, v ->> 7, v ->> 8, v ->> 9, "
 	    "v ->> 10, v ->> 11, CAST($2 AS BIGINT), CAST($2 AS BIGINT) "
-	    "FROM jsonb_array_elements(CAST($1 AS JSONB)) AS j(v)" :
-	    "INSERT INTO scheduled_actions (id, prospect_id, rep_id, "
-	    "booking_id, kind, due, status, reason, text, message_key, source, "
-	    "cancel_reason, created_at, updated_at) SELECT value ->> 0, "
-	    "value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, "
-	    "value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, "
-	    "value ->> 11, $2, $2 FROM json_each($1)",
+	    "FROM jsonb_array_elements(CAST($1 AS JSONB)) AS j(v)",
 	    JV_ARRAY(jv_string_sized(b.s, (int)b.len), num(now)));
 	free(b.s);
 	return r < 0 ? -1 : 0;

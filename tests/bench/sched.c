@@ -8,7 +8,12 @@
  *   add    `schedule-due --add` of N follow-ups (default 100,000) from a
  *          file, echo to /dev/null
  *   claim  `schedule-due --due` over the N now due: claim, re-check,
- *          commit, print
+ *          commit, print; again with the due times in random order, and
+ *          in order with --batch 1000 (fewer, larger transactions)
+ *
+ * and, on PostgreSQL, the server's own floor: a process that only connects
+ * and runs SELECT 1, and N follow-ups inserted inside the server by one
+ * statement,
  *
  * on a temporary SQLite file and, when a DSN is given as argument or in
  * $TEST_PG_DSN, on PostgreSQL in a schema of its own that is dropped at
@@ -25,11 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "db.h"
 #include "sched.h"
 #include "sl.h"
 
-static char *cmd;
+static char *cmd, *self;
 static long pending = 1000000, n = 100000;
 
 static double
@@ -41,9 +48,13 @@ mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs cmd with args, stdin and stdout from/to files; seconds or -1. */
+/*
+ * Runs cmd --db url mode [--batch batch], stdin and stdout from/to files;
+ * seconds or -1.
+ */
 static double
-run(const char *in, const char *out, const char *url, const char *mode)
+run_batch(const char *in, const char *out, const char *url, const char *mode,
+    const char *batch)
 {
 	double t0 = mono(), t;
 	int st, fd;
@@ -59,7 +70,11 @@ run(const char *in, const char *out, const char *url, const char *mode)
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0 || dup2(fd, 1) < 0)
 			_exit(127);
-		execl(cmd, cmd, "--db", url, mode, (char *)NULL);
+		if (batch)
+			execl(cmd, cmd, "--db", url, mode, "--batch", batch,
+			    (char *)NULL);
+		else
+			execl(cmd, cmd, "--db", url, mode, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) < 0)
@@ -71,6 +86,12 @@ run(const char *in, const char *out, const char *url, const char *mode)
 		return -1;
 	}
 	return t;
+}
+
+static double
+run(const char *in, const char *out, const char *url, const char *mode)
+{
+	return run_batch(in, out, url, mode, NULL);
 }
 
 static long
@@ -156,12 +177,107 @@ seed(struct sl_db *db, int64_t now)
 	return sl_db_exec_script(db, "ANALYZE");
 }
 
+/*
+ * PostgreSQL's own floor on this machine, nothing of salesline in it: a
+ * new process that connects and runs SELECT 1 (the median of 21), and n
+ * follow-ups inserted by one INSERT ... SELECT inside the server (rolled
+ * back).  The n prospects after the seeded ones have none pending now.
+ */
+static void
+pg_floor(const char *url, int64_t now)
+{
+	double t[21], t0, tins;
+	char *err = NULL;
+	int i, st, temporary;
+	struct sl_db *db;
+	long r;
+	pid_t pid;
+
+	for (i = 0; i < 21; i++) {
+		t0 = mono();
+		if ((pid = fork()) == 0) {
+			execl(self, self, "--connect", url, (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "bench sched: --connect failed\n");
+			return;
+		}
+		t[i] = mono() - t0;
+	}
+	qsort(t, 21, sizeof t[0], cmp_double);
+	if ((db = sl_db_open(url, NULL, &err, &temporary)) == NULL ||
+	    sl_db_begin(db) < 0) {
+		fprintf(stderr, "bench sched: %s\n", db ? sl_db_error(db) : err);
+		free(err);
+		sl_db_close(db);
+		return;
+	}
+	t0 = mono();
+	r = sl_db_exec(db, "INSERT INTO scheduled_actions (prospect_id, kind, "
+	    "due, status, reason, message_key, created_at, updated_at) SELECT "
+	    "i, 'followup', CAST($1 AS BIGINT) + i, 'pending', 'floor', "
+	    "'floor:' || CAST(i AS TEXT), CAST($1 AS BIGINT), CAST($1 AS "
+	    "BIGINT) FROM generate_series(CAST($2 AS BIGINT), CAST($3 AS "
+	    "BIGINT)) AS s(i)", JV_ARRAY(jv_number((double)now),
+	    jv_number((double)(pending + 1)), jv_number((double)(pending + n))));
+	tins = mono() - t0;
+	sl_db_rollback(db);
+	if (r != n)
+		fprintf(stderr, "bench sched: %s\n", sl_db_error(db));
+	else
+		printf("PostgreSQL alone here: a process that connects and runs "
+		    "SELECT 1: %.1f ms; %ld follow-ups in one INSERT ... SELECT "
+		    "inside the server: %.0f/s\n", t[10] * 1e3, n,
+		    (double)n / tins);
+	sl_db_close(db);
+}
+
+/* connects to url and runs SELECT 1: 0, or 1 */
+static int
+connect_once(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	PGresult *res;
+	int ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "bench sched: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return 1;
+	}
+	res = PQexec(c, "SELECT 1");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	PQfinish(c);
+	return ok ? 0 : 1;
+}
+
+/* Marks the n claimed actions done, as the pipeline would. */
+static int
+close_claimed(const char *url)
+{
+	char *err = NULL;
+	int temporary, rc = 0;
+	struct sl_db *db = sl_db_open(url, NULL, &err, &temporary);
+
+	if (db == NULL || sl_db_exec(db, "UPDATE scheduled_actions SET "
+	    "status = 'done' WHERE status = 'claimed'", jv_null()) != n) {
+		fprintf(stderr, "bench sched: %s\n", db ? sl_db_error(db) : err);
+		rc = -1;
+	}
+	free(err);
+	sl_db_close(db);
+	return rc;
+}
+
 static int
 bench(const char *url, const char *dir)
 {
 	char *null = sl_asprintf("%s/null", dir), *in = sl_asprintf("%s/add",
 	    dir), *out = sl_asprintf("%s/out", dir);
-	double tick[21], tq = 0, t_add, t_claim, t_random;
+	double tick[21], tq = 0, t_add, t_claim, t_random, t_big;
 	int64_t now = (int64_t)time(NULL);
 	struct sl_db *db;
 	char *err = NULL;
@@ -213,18 +329,14 @@ bench(const char *url, const char *dir)
 		goto out;
 	}
 	/* again with the due times in random order: more pages per batch */
-	if ((db = sl_db_open(url, NULL, &err, &temporary)) == NULL ||
-	    sl_db_exec(db, "UPDATE scheduled_actions SET status = 'done' "
-	    "WHERE status = 'claimed'", jv_null()) != n) {
-		fprintf(stderr, "bench sched: %s\n",
-		    db ? sl_db_error(db) : err);
-		free(err);
-		goto out;
-	}
-	sl_db_close(db);
-	db = NULL;
-	if (write_adds(in, now, 1) < 0 || run(in, out, url, "--add") < 0 ||
+	if (close_claimed(url) < 0 || write_adds(in, now, 1) < 0 ||
+	    run(in, out, url, "--add") < 0 ||
 	    (t_random = run(null, out, url, "--due")) < 0 || lines(out) != n)
+		goto out;
+	/* and in order, claimed 1,000 a transaction */
+	if (close_claimed(url) < 0 || write_adds(in, now, 0) < 0 ||
+	    run(in, out, url, "--add") < 0 || (t_big = run_batch(null, out,
+	    url, "--due", "1000")) < 0 || lines(out) != n)
 		goto out;
 	if ((db = sl_db_open(url, NULL, &err, &temporary)) == NULL) {
 		fprintf(stderr, "bench sched: %s\n", err);
@@ -233,9 +345,12 @@ bench(const char *url, const char *dir)
 	}
 	printf("schedule-due %s: tick with nothing due over %ld pending: "
 	    "%.1f ms (the query alone %.2f ms); add %ld: %.0f/s; claim %ld "
-	    "due: %.0f/s (due in random order: %.0f/s)\n", sl_db_engine(db),
-	    pending, tick[10] * 1e3, tq / 21 * 1e3, n, (double)n / t_add, n,
-	    (double)n / t_claim, (double)n / t_random);
+	    "due: %.0f/s (due in random order: %.0f/s; --batch 1000: "
+	    "%.0f/s)\n", sl_db_engine(db), pending, tick[10] * 1e3,
+	    tq / 21 * 1e3, n, (double)n / t_add, n, (double)n / t_claim,
+	    (double)n / t_random, (double)n / t_big);
+	if (strcmp(sl_db_engine(db), "postgres") == 0)
+		pg_floor(url, now);
 	rc = 0;
 out:
 	if (rc)
@@ -306,7 +421,10 @@ main(int argc, char **argv)
 	size_t i;
 	int rc = 0;
 
+	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
+		return connect_once(argv[2]);
 	sl_init("bench-sched");
+	self = argv[0];
 	if (argc > 2 && atol(argv[2]) > 0)
 		pending = atol(argv[2]);
 	if (argc > 3 && atol(argv[3]) > 0)

@@ -408,6 +408,79 @@ test_writer(void)
 	    "reported once");
 }
 
+static void
+more_full(void)
+{
+	sl_init("unit");
+	if (!freopen("/dev/full", "w", stdout))
+		_exit(99);
+	sl_emit_more(jv_parse("{\"type\":\"x\"}"));
+	sl_emit_more(jv_parse("{\"type\":\"y\"}"));
+	_exit(sl_out_flush() == -1 && sl_out_status() == SL_EX_IOERR ? 0 : 1);
+}
+
+/* Records held by sl_emit_more reach the pipe at sl_out_flush. */
+static void
+test_batch_writer(void)
+{
+	char buf[128];
+	int fd[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fd) < 0)
+		_exit(99);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(fd[0]);
+		dup2(fd[1], 1);
+		sl_emit_more(jv_parse("{\"type\":\"a\"}"));
+		sl_emit_more(jv_parse("{\"n\":2}"));
+		sl_out_flush();
+		_exit(0);
+	}
+	close(fd[1]);
+	waitpid(pid, &st, 0);
+	n = read(fd[0], buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd[0]);
+	is_str(buf, "{\"type\":\"a\"}\n{\"n\":2}\n", "held records written "
+	    "at the flush, in order");
+	capture_stderr();
+	if ((pid = fork()) == 0)
+		more_full();
+	waitpid(pid, &st, 0);
+	is_str(release_stderr(), "unit: error writing stdout: No space left on "
+	    "device\n", "a failed flush reported once");
+	is_int(WEXITSTATUS(st), 0, "sl_out_flush -1, status 74 after it");
+}
+
+/* sl_key: the same text for the same address, and a reused buffer. */
+static void
+test_keys(void)
+{
+	char buf[16];
+	jv a, b, o;
+
+	a = sl_key("prospect");
+	b = sl_key("prospect");
+	is_str(jv_string_value(a), "prospect", "a key's text");
+	ok(jv_equal(a, b), "the same key twice");	/* consumes a, b */
+	snprintf(buf, sizeof buf, "chat");
+	a = sl_key(buf);
+	snprintf(buf, sizeof buf, "due");
+	b = sl_key(buf);
+	is_str(jv_string_value(a), "chat", "the first text of a buffer");
+	is_str(jv_string_value(b), "due", "a buffer that now holds another "
+	    "key");
+	jv_free(a);
+	jv_free(b);
+	o = sl_set(sl_set(jv_object(), "k", jv_number(1)), buf, jv_number(2));
+	snprintf(buf, sizeof buf, "k");
+	o = sl_set(o, buf, jv_number(3));
+	dump_is(o, "{\"k\":3,\"due\":2}", "sl_set through the cache");
+}
+
 int
 main(void)
 {
@@ -421,6 +494,8 @@ main(void)
 	test_parser();
 	test_dump();
 	test_writer();
+	test_batch_writer();
+	test_keys();
 	unlink(errpath);
 	{
 		char p[300];
