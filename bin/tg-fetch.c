@@ -182,6 +182,8 @@ batch(struct sl_tgu *u, struct sl_tg *tg, int64_t *offset, long poll,
 	unsigned long before = sl_tgu_rejected(u);
 	int64_t was = *offset;
 	jv params, res;
+	char *body;
+	size_t len;
 	int rc;
 
 	params = sl_set(jv_object(), "offset", jv_number((double)*offset));
@@ -194,7 +196,7 @@ batch(struct sl_tgu *u, struct sl_tg *tg, int64_t *offset, long poll,
 		jv_free(params);
 		return 0;
 	}
-	res = sl_tg_call(tg, "getUpdates", params, &o, &err);
+	res = sl_tg_call_body(tg, "getUpdates", params, &o, &err, &body, &len);
 	polling = 0;
 	if (!jv_is_valid(res)) {
 		jv_free(res);
@@ -202,7 +204,9 @@ batch(struct sl_tgu *u, struct sl_tg *tg, int64_t *offset, long poll,
 		last_code = err.code;
 		return failed("getUpdates", &err);
 	}
-	if ((rc = sl_tgu_store_batch(u, res, offset)) != 0)
+	rc = sl_tgu_store_batch(u, res, body, len, offset);
+	free(body);
+	if (rc != 0)
 		return rc;
 	*idle = *offset == was && sl_tgu_rejected(u) > before;
 	if (*offset != was)

@@ -420,6 +420,7 @@ static const struct sl_db_ops sq_ops = {
 int
 sl_db_sqlite_open(struct sl_db *db, const char *path)
 {
+	static int configured;
 	sqlite3 *h = NULL;
 	long long busy, tries;
 	int rc, fd;
@@ -442,6 +443,14 @@ sl_db_sqlite_open(struct sl_db *db, const char *path)
 			    SL_EX_CONFIG : 0, "cannot open '%s': %s", path,
 			    strerror(errno));
 		close(fd);
+	}
+	/*
+	 * No memory statistics: they take a global mutex on every malloc.
+	 * Only possible before SQLite initialises, so once, at the first open.
+	 */
+	if (!configured) {
+		configured = 1;
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	}
 	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

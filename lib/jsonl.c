@@ -719,6 +719,25 @@ dput(struct dbuf *b, const char *p, size_t n)
 	b->len += n;
 }
 
+/* v in decimal into buf (at least 21 bytes); its length. */
+static int
+i64_text(char *buf, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	int n = 0, k = 0;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		buf[k++] = '-';
+	while (n > 0)
+		buf[k++] = tmp[--n];
+	buf[k] = '\0';
+	return k;
+}
+
 static void
 dump_number(struct dbuf *b, double d)
 {
@@ -730,7 +749,7 @@ dump_number(struct dbuf *b, double d)
 		return;
 	}
 	if (d == floor(d) && d > -1e17 && d < 1e17) {
-		n = snprintf(buf, sizeof buf, "%lld", (long long)d);
+		n = i64_text(buf, (int64_t)d);
 	} else {
 		for (prec = 15; prec < 17; prec++) {
 			n = snprintf(buf, sizeof buf, "%.*g", prec, d);
@@ -1194,8 +1213,7 @@ sl_id_jv(int64_t id)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof buf, "%lld", (long long)id);
-	return jv_string(buf);
+	return jv_string_sized(buf, i64_text(buf, id));
 }
 
 jv

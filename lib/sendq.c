@@ -36,6 +36,7 @@ struct sl_sendq_chat {
 	int64_t ready;
 	uint64_t seq;
 	size_t heap;			/* index in the heap, or NOWHERE */
+	void *data;			/* the caller's */
 };
 
 #define NOWHERE ((size_t)-1)
@@ -273,6 +274,18 @@ sl_sendq_name(const struct sl_sendq_chat *c)
 	return c->name;
 }
 
+void *
+sl_sendq_data(const struct sl_sendq_chat *c)
+{
+	return c->data;
+}
+
+void
+sl_sendq_set_data(struct sl_sendq_chat *c, void *data)
+{
+	c->data = data;
+}
+
 size_t
 sl_sendq_chat_len(const struct sl_sendq_chat *c)
 {
@@ -375,7 +388,6 @@ enum { NEW, TYPING, SEND, CHECK };
 /* What the outbox remembers of a chat. */
 struct note {
 	struct note *next;
-	char *chat;		/* the queue's name */
 	char *moved_to;
 	int64_t held_until, pace;
 };
@@ -413,7 +425,6 @@ static const char SQL_INSERT[] =
     "('out', $1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11, $12, "
     "$13, $13, $13) ON CONFLICT (key) DO NOTHING";
 static const char SQL_GET[] = "SELECT * FROM messages WHERE key = $1";
-static const char SQL_ID[] = "SELECT id FROM messages WHERE key = $1";
 static const char SQL_TAKE[] =
     "UPDATE messages SET status = $2, claimed_by = $3, claimed_until = $4, "
     "updated_at = $5 WHERE key = $1 AND status = $6 AND "
@@ -424,12 +435,24 @@ static const char SQL_SENDING[] =
     "status = 'queued' AND claimed_by = $2";
 static const char SQL_REQUEUE[] =
     "UPDATE messages SET status = 'queued', meta = $3, error = $4, "
-    "chat = $5, updated_at = $6 WHERE key = $1 AND claimed_by = $2";
+    "updated_at = $5 WHERE key = $1 AND claimed_by = $2";
+static const char SQL_REQUEUE_MOVED[] =
+    "UPDATE messages SET status = 'queued', meta = $3, error = $4, "
+    "updated_at = $5, chat = $6 WHERE key = $1 AND claimed_by = $2";
+/*
+ * The chat is set only where it moved: SQLite rewrites the entries of
+ * every index on a column that is set, to the same value or not.
+ */
 static const char SQL_SENT[] =
-    "UPDATE messages SET status = 'sent', msg = $2, meta = $3, chat = $4, "
-    "degraded = $5, error = NULL, sent_at = $6, updated_at = $6, "
+    "UPDATE messages SET status = 'sent', msg = $2, meta = $3, "
+    "degraded = $4, error = NULL, sent_at = $5, updated_at = $5, "
     "claimed_by = NULL, claimed_until = NULL WHERE key = $1 AND "
     "status IN ('sending', 'uncertain')";
+static const char SQL_SENT_MOVED[] =
+    "UPDATE messages SET status = 'sent', msg = $2, meta = $3, "
+    "degraded = $4, error = NULL, sent_at = $5, updated_at = $5, "
+    "claimed_by = NULL, claimed_until = NULL, chat = $6 WHERE key = $1 "
+    "AND status IN ('sending', 'uncertain')";
 static const char SQL_END[] =
     "UPDATE messages SET status = $2, error = $3, meta = $4, chat = $5, "
     "claimed_by = NULL, claimed_until = NULL, updated_at = $6 "
@@ -446,13 +469,15 @@ static const char SQL_PENDING[] =
 static const char SQL_OLDER[] =
     "SELECT * FROM messages WHERE direction = 'out' AND channel = $1 AND "
     "chat = $2 AND coalesce(business_connection, '') = $3 AND "
-    "status IN ('queued', 'sending') AND id < $4 AND (bot = $5 OR "
+    "status IN ('queued', 'sending') AND id < (SELECT o.id FROM messages o "
+    "WHERE o.key = $4) AND (bot = $5 OR "
     "bot IS NULL) AND coalesce(claimed_by, '') <> $6 ORDER BY id";
 /* the same for a chat that moved: its old name too */
 static const char SQL_OLDER_MOVED[] =
     "SELECT * FROM messages WHERE direction = 'out' AND channel = $1 AND "
     "chat IN ($2, $7) AND coalesce(business_connection, '') = $3 AND "
-    "status IN ('queued', 'sending') AND id < $4 AND (bot = $5 OR "
+    "status IN ('queued', 'sending') AND id < (SELECT o.id FROM messages o "
+    "WHERE o.key = $4) AND (bot = $5 OR "
     "bot IS NULL) AND coalesce(claimed_by, '') <> $6 ORDER BY id";
 static const char SQL_PROSPECT_ID[] =
     "SELECT id, human_active, unreachable FROM prospects WHERE id = $1";
@@ -623,18 +648,18 @@ query(struct outbox *x, const char *sql, jv params)
 	return rows;
 }
 
+/* What the outbox remembers of chat c (made on first use). */
 static struct note *
-note_for(struct outbox *x, const char *chat)
+note_for(struct outbox *x, struct sl_sendq_chat *c)
 {
-	struct note *n;
+	struct note *n = sl_sendq_data(c);
 
-	for (n = x->notes; n; n = n->next)
-		if (strcmp(n->chat, chat) == 0)
-			return n;
+	if (n)
+		return n;
 	n = sl_calloc(1, sizeof *n);
-	n->chat = sl_strdup(chat);
 	n->next = x->notes;
 	x->notes = n;
+	sl_sendq_set_data(c, n);
 	return n;
 }
 
@@ -816,8 +841,12 @@ end_msg(struct outbox *x, struct sl_out *m, const char *status, jv err)
 static void
 requeue(struct outbox *x, struct sl_out *m, jv err)
 {
-	exec(x, SQL_REQUEUE, JV_ARRAY(jv_string(m->key), jv_string(x->me),
-	    meta(m), text_of(err), jv_string(m->chat), num(sl_now())));
+	jv p = JV_ARRAY(jv_string(m->key), jv_string(x->me), meta(m),
+	    text_of(err), num(sl_now()));
+
+	if (m->from_chat)
+		p = jv_array_append(p, jv_string(m->chat));
+	exec(x, m->from_chat ? SQL_REQUEUE_MOVED : SQL_REQUEUE, p);
 }
 
 /* The prospect's row {id, human_active, unreachable}, or null. */
@@ -891,7 +920,6 @@ out_from_row(jv row, jv base)
 	if ((s = col(row, "reply_to")))
 		m->reply_to = sl_strdup(s);
 	m->prospect = icol(row, "prospect_id");
-	m->id = icol(row, "id");
 	m->meta = json_col(row, "meta", jv_object());
 	m->msgs = sl_get_arr(m->meta, "msgs", &msgs) == 1 ? msgs : jv_array();
 	if ((s = col(m->meta, "moved_from")))
@@ -981,8 +1009,9 @@ enqueue(struct outbox *x, struct sl_out *m, int64_t not_before, int front)
 {
 	char *name = sl_asprintf("%s\x1f%s", m->bc ? m->bc : "",
 	    m->from_chat ? m->from_chat : m->chat);
-	struct note *n = note_for(x, name);
-	struct sl_sendq_chat *c;
+	struct sl_sendq_chat *c = sl_sendq_find(x->q, name);
+	/* a chat is held (or paced, or moved) only after it had a queue */
+	struct note *n = c ? sl_sendq_data(c) : NULL;
 	int64_t now = sl_mono_ms(), wait = not_before - sl_now();
 	const char *why = NULL;
 
@@ -993,12 +1022,12 @@ enqueue(struct outbox *x, struct sl_out *m, int64_t not_before, int front)
 		end_msg(x, m, "failed", failure("invalid", why ? why :
 		    "'text': empty", 0));
 		out_free(m);
-	} else if (m->state != CHECK && !front && n->held_until > now) {
+	} else if (m->state != CHECK && !front && n && n->held_until > now) {
 		x->deferred++;
 		end_msg(x, m, "queued", failure("deferred", "an earlier "
 		    "message to this chat could not be sent yet", 1));
 		out_free(m);
-	} else if (front && (c = sl_sendq_find(x->q, name))) {
+	} else if (front && c) {
 		sl_sendq_push_front(x->q, c, m);
 	} else {
 		sl_sendq_push(x->q, name, m);
@@ -1018,14 +1047,10 @@ older_done(struct outbox *x, struct sl_sendq_chat *c, struct sl_out *m,
 	jv rows, row, p;
 	int i, len, wait = 0;
 
-	if (m->id == 0) {
-		row = query1(x, SQL_ID, JV_ARRAY(jv_string(m->key)));
-		m->id = icol(row, "id");
-		jv_free(row);
-	}
+	/* older: before m's row, found by its key in the same statement */
 	p = JV_ARRAY(jv_string(x->ops->channel), jv_string(m->chat),
-	    jv_string(m->bc ? m->bc : ""), num(m->id), jv_string(x->o->bot),
-	    jv_string(x->me));
+	    jv_string(m->bc ? m->bc : ""), jv_string(m->key),
+	    jv_string(x->o->bot), jv_string(x->me));
 	if (m->from_chat)
 		p = jv_array_append(p, jv_string(m->from_chat));
 	rows = query(x, m->from_chat ? SQL_OLDER_MOVED : SQL_OLDER, p);
@@ -1239,7 +1264,7 @@ handle_line(struct outbox *x, const char *line, size_t len, unsigned long n)
 	if (x->fatal) {
 		out_free(m);
 	} else if (added == 1) {
-		enqueue(x, m, nb, 0);	/* m->id is looked up when needed */
+		enqueue(x, m, nb, 0);
 	} else {
 		row = query1(x, SQL_GET, JV_ARRAY(jv_string(m->key)));
 		if (jv_get_kind(row) == JV_KIND_OBJECT)
@@ -1289,10 +1314,13 @@ sent(struct outbox *x, struct sl_sendq_chat *c, struct sl_out *m)
 	jv last = n > 0 ? jv_array_get(jv_copy(m->msgs), n - 1) : jv_null();
 	char at[SL_TIME_BUFSZ];
 	int64_t now = sl_now();
-	jv rec;
+	jv rec, p;
 
-	exec(x, SQL_SENT, JV_ARRAY(jv_string(m->key), jv_copy(last), meta(m),
-	    jv_string(m->chat), num(m->degraded != 0), num(now)));
+	p = JV_ARRAY(jv_string(m->key), jv_copy(last), meta(m),
+	    num(m->degraded != 0), num(now));
+	if (m->from_chat)
+		p = jv_array_append(p, jv_string(m->chat));
+	exec(x, m->from_chat ? SQL_SENT_MOVED : SQL_SENT, p);
 	if (m->prospect > 0)
 		exec(x, SQL_LAST_OUT, JV_ARRAY(num(m->prospect), num(now)));
 	rec = record("message.sent", jv_copy(m->base), m->key, m->chat,
@@ -1484,7 +1512,7 @@ static void
 step(struct outbox *x, struct sl_sendq_chat *c, int64_t now)
 {
 	struct sl_out *m = sl_sendq_head(c);
-	struct note *n = note_for(x, sl_sendq_name(c));
+	struct note *n = note_for(x, c);
 	size_t k = (size_t)jv_array_length(jv_copy(m->msgs));
 	int64_t at;
 
@@ -1734,7 +1762,6 @@ sl_outbox_run(struct sl_db *db, const struct sl_outbox_ops *ops, void *cb,
 	jv_free(x.held);
 	for (n = x.notes; n; n = next) {
 		next = n->next;
-		free(n->chat);
 		free(n->moved_to);
 		free(n);
 	}

@@ -63,6 +63,12 @@ struct sl_sendq_chat *sl_sendq_due(const struct sl_sendq *q, int64_t now);
 /* The chat's first item (NULL when its queue is empty), its name. */
 void *sl_sendq_head(const struct sl_sendq_chat *c);
 const char *sl_sendq_name(const struct sl_sendq_chat *c);
+/*
+ * The caller's data about a chat (NULL until set): a chat, once pushed
+ * to, lives as long as the queues do, empty or not.
+ */
+void *sl_sendq_data(const struct sl_sendq_chat *c);
+void sl_sendq_set_data(struct sl_sendq_chat *c, void *data);
 /* Items in the chat's queue, in all queues. */
 size_t sl_sendq_chat_len(const struct sl_sendq_chat *c);
 size_t sl_sendq_len(const struct sl_sendq *q);
@@ -94,7 +100,6 @@ struct sl_out {
 
 	jv msgs;		/* ids of the parts sent so far */
 	char *from_chat;	/* the chat before it moved */
-	int64_t id;		/* messages.id */
 	int state, checked, tries, waits;
 	int64_t due, typing_end, next_action;
 };

@@ -98,6 +98,14 @@ jv
 sl_tg_call(struct sl_tg *tg, const char *method, jv params,
     const struct sl_tg_opts *opts, struct sl_tg_error *err)
 {
+	return sl_tg_call_body(tg, method, params, opts, err, NULL, NULL);
+}
+
+jv
+sl_tg_call_body(struct sl_tg *tg, const char *method, jv params,
+    const struct sl_tg_opts *opts, struct sl_tg_error *err, char **text,
+    size_t *text_len)
+{
 	static const char *const headers[] = {
 		"Content-Type: application/json", NULL
 	};
@@ -155,6 +163,12 @@ sl_tg_call(struct sl_tg *tg, const char *method, jv params,
 		result = jv_invalid_with_msg(jv_string(err->description));
 	}
 	jv_free(parsed);
+	if (text) {
+		*text = ok ? resp.body : NULL;
+		*text_len = ok ? resp.body_len : 0;
+		if (ok)
+			resp.body = NULL;
+	}
 	sl_http_resp_free(&resp);
 	free(body);
 	free(url);

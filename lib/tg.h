@@ -57,6 +57,14 @@ void sl_tg_close(struct sl_tg *tg);
 /* Calls method with params (an object or null; consumed). */
 jv sl_tg_call(struct sl_tg *tg, const char *method, jv params,
     const struct sl_tg_opts *opts, struct sl_tg_error *err);
+/*
+ * sl_tg_call that also hands over the answer's text when it succeeds
+ * (*body, NUL-terminated, to free; NULL after a failure), for a caller
+ * that keeps what Telegram sent as it was sent.
+ */
+jv sl_tg_call_body(struct sl_tg *tg, const char *method, jv params,
+    const struct sl_tg_opts *opts, struct sl_tg_error *err, char **body,
+    size_t *body_len);
 
 /*
  * The exit status for a failed call: 75 temporary or uncertain, 77 for

@@ -41,6 +41,7 @@ struct sl_tgu {
 	struct sl_tg *tg;
 	jv rep_id;		/* the rep of direct chats given, or null */
 	jv cache;		/* update_id -> the update, as just stored */
+	jv direct;		/* the bot's first rep, read in this group */
 	unsigned long rejected;
 	int64_t beat;		/* when an empty poll was last noted */
 };
@@ -55,6 +56,7 @@ struct upd {
 	jv out;			/* records to emit after the commit */
 	char why[200];		/* set when the update is malformed */
 	int dberr;		/* a ledger statement failed */
+	int followups;		/* the prospect has pending follow-ups */
 };
 
 /* A Message, its fields checked. */
@@ -468,7 +470,10 @@ rep_name(struct upd *p, jv rep_id)
 	return row;
 }
 
-/* The rep of a direct chat: the one given, or the bot's first rep. */
+/*
+ * The rep of a direct chat: the one given, or the bot's first rep, read
+ * once per group (only connection() writes reps, and it forgets it).
+ */
 static jv
 direct_rep(struct upd *p)
 {
@@ -476,25 +481,67 @@ direct_rep(struct upd *p)
 
 	if (jv_get_kind(p->u->rep_id) == JV_KIND_NUMBER)
 		return jv_copy(p->u->rep_id);
+	if (jv_is_valid(p->u->direct))
+		return jv_copy(p->u->direct);
 	row = x_row(p, "SELECT id FROM reps WHERE bot = $1 AND enabled = 1 "
 	    "ORDER BY id LIMIT 1", JV_ARRAY(jv_string(p->u->tg->bot)));
 	if (!jv_is_valid(row)) {
 		jv_free(row);
 		return jv_null();
 	}
-	{
-		jv id = col(row, "id");
+	p->u->direct = col(row, "id");
+	jv_free(row);
+	return jv_copy(p->u->direct);
+}
 
-		jv_free(row);
-		return id;
+/* The next group reads the ledger's reps again. */
+static void
+forget_rep(struct sl_tgu *u)
+{
+	jv_free(u->direct);
+	u->direct = jv_invalid();
+}
+
+/*
+ * A prospect found without a rep takes rep_id (consumed), when there is
+ * one: apart from the upsert, which would otherwise rewrite the index on
+ * rep_id at every message.  *row (the upsert's) gets the rep_id.
+ */
+static int
+adopt(struct upd *p, jv *row, jv rep_id)
+{
+	jv had = col(*row, "rep_id");
+	long n;
+
+	if (jv_get_kind(had) != JV_KIND_NULL ||
+	    jv_get_kind(rep_id) != JV_KIND_NUMBER) {
+		jv_free(had);
+		jv_free(rep_id);
+		return 0;
 	}
+	jv_free(had);
+	n = x_exec(p, "UPDATE prospects SET rep_id = $2 WHERE id = $1 AND "
+	    "rep_id IS NULL", JV_ARRAY(col(*row, "id"), jv_copy(rep_id)));
+	if (n < 0) {
+		jv_free(rep_id);
+		jv_free(*row);
+		*row = jv_null();
+		return -1;
+	}
+	if (n > 0)
+		*row = sl_set(*row, "rep_id", rep_id);
+	else
+		jv_free(rep_id);
+	return 0;
 }
 
 /*
  * The conversation (channel, bc or "", chat): created or refreshed with
  * what w tells about the person.  last_in: when the ledger received the
- * prospect's message (its clock, not Telegram's), or 0.  *pid gets the prospect's id (a string), *rep its rep's name or
- * null, *human its human_active.  Returns 0 or -1 (p->dberr).
+ * prospect's message (its clock, not Telegram's), or 0.  *pid gets the
+ * prospect's id (a string), *rep its rep's name or null, *human its
+ * human_active; p->followups whether follow-ups wait for it.  Returns
+ * 0 or -1 (p->dberr).
  */
 static int
 prospect(struct upd *p, jv bc, jv chat, jv rep_id, const struct person *w,
@@ -508,28 +555,37 @@ prospect(struct upd *p, jv bc, jv chat, jv rep_id, const struct person *w,
 	    "$1, $2, $3, CAST($4 AS BIGINT), $5, $6, $7, $8, "
 	    "CAST($9 AS BIGINT), $10, $10) "
 	    "ON CONFLICT (channel, business_connection, chat) DO UPDATE SET "
-	    "rep_id = COALESCE(prospects.rep_id, excluded.rep_id), "
 	    "user_id = COALESCE(excluded.user_id, prospects.user_id), "
 	    "name = COALESCE(excluded.name, prospects.name), "
 	    "username = COALESCE(excluded.username, prospects.username), "
 	    "lang = COALESCE(excluded.lang, prospects.lang), "
 	    "last_in_at = COALESCE(excluded.last_in_at, prospects.last_in_at), "
 	    "updated_at = excluded.updated_at "
-	    "RETURNING id, rep_id, human_active",
+	    "RETURNING id, rep_id, human_active, CASE WHEN EXISTS (SELECT 1 "
+	    "FROM scheduled_actions s WHERE s.prospect_id = prospects.id AND "
+	    "s.kind = 'followup' AND s.status = 'pending') THEN 1 ELSE 0 END "
+	    "AS followups",
 	    args(10, jv_string(p->u->tg->bot),
 	    jv_get_kind(bc) == JV_KIND_STRING ? jv_copy(bc) : jv_string(""),
-	    jv_copy(chat), rep_id, jv_copy(w->id), jv_copy(w->name),
+	    jv_copy(chat), jv_copy(rep_id), jv_copy(w->id), jv_copy(w->name),
 	    jv_copy(w->username), jv_copy(w->lang),
 	    last_in ? jv_number((double)last_in) : jv_null(),
 	    jv_number((double)p->now)));
 	if (jv_get_kind(row) != JV_KIND_OBJECT) {
 		jv_free(row);
+		jv_free(rep_id);
 		p->dberr = 1;
 		return -1;
 	}
+	if (adopt(p, &row, rep_id) < 0)
+		return -1;
 	*pid = id_str(col(row, "id"));
 	v = col(row, "human_active");
 	*human = jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) != 0;
+	jv_free(v);
+	v = col(row, "followups");
+	p->followups = jv_get_kind(v) != JV_KIND_NUMBER ||
+	    jv_number_value(v) != 0;
 	jv_free(v);
 	*rep = rep_name(p, col(row, "rep_id"));
 	jv_free(row);
@@ -542,9 +598,12 @@ prospect(struct upd *p, jv bc, jv chat, jv rep_id, const struct person *w,
 	return 0;
 }
 
+/* Cancels the prospect's pending follow-ups (prospect() saw whether any). */
 static int
 cancel_followups(struct upd *p, jv pid, const char *reason)
 {
+	if (!p->followups)
+		return 0;
 	return x_exec(p, "UPDATE scheduled_actions SET status = 'cancelled', "
 	    "cancel_reason = $2, updated_at = $3 WHERE prospect_id = $1 AND "
 	    "kind = 'followup' AND status = 'pending'",
@@ -792,6 +851,7 @@ connection(struct upd *p, jv c)
 	int enabled, can_reply = 0, r, rc = -1;
 	int64_t date = 0;
 
+	forget_rep(p->u);	/* it may change who that is */
 	if (get_id(p, c, "business_connection.", "id", 1, &id) < 0 ||
 	    get_obj(p, c, "business_connection.", "user", 1, &user) < 0 ||
 	    get_id(p, user, "business_connection.user.", "id", 1, &uid) < 0 ||
@@ -1206,6 +1266,7 @@ group_end(struct sl_tgu *u, struct group *g)
 {
 	int i, len, rc = 0;
 
+	forget_rep(u);
 	if (g->open) {
 		g->open = 0;
 		g->n = 0;
@@ -1218,8 +1279,10 @@ group_end(struct sl_tgu *u, struct group *g)
 	}
 	len = jv_array_length(jv_copy(g->out));
 	for (i = 0; i < len && rc == 0; i++)
-		if (sl_emit(jv_array_get(jv_copy(g->out), i)) < 0)
+		if (sl_emit_more(jv_array_get(jv_copy(g->out), i)) < 0)
 			rc = SL_EX_IOERR;
+	if (len > 0 && sl_out_flush() < 0)
+		rc = SL_EX_IOERR;
 	jv_free(g->out);
 	g->out = jv_array();
 	return rc;
@@ -1229,6 +1292,7 @@ group_end(struct sl_tgu *u, struct group *g)
 static void
 group_abort(struct sl_tgu *u, struct group *g)
 {
+	forget_rep(u);
 	if (g->open)
 		sl_db_rollback(u->db);
 	g->open = 0;
@@ -1501,13 +1565,14 @@ dig(jv upd, const char *kind, const char *a, const char *b)
  * ledger failure.
  */
 static int
-insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now, jv *fresh)
+insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now, jv *fresh,
+    const char *text, size_t text_len)
 {
 	char kbuf[64];
 	const char *kind = kind_of(upd, kbuf, sizeof kbuf);
 	jv chat, bc;
 	size_t len;
-	char *raw;
+	char *raw = NULL;
 	long n;
 
 	chat = kind ? dig(upd, kind, "chat", "id") : jv_null();
@@ -1518,13 +1583,20 @@ insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now, jv *fresh)
 		jv_free(bc);
 		bc = dig(upd, kind, "id", NULL);
 	}
-	raw = sl_json_dump(upd, &len);
+	/* a NUL byte cannot be stored as text: write the parsed value */
+	if (text && memchr(text, '\0', text_len))
+		text = NULL;
+	if (!text) {
+		raw = sl_json_dump(upd, &len);
+		text = raw;
+		text_len = len;
+	}
 	n = sl_db_exec(u->db, "INSERT INTO updates (channel, bot, update_id, "
 	    "kind, chat, business_connection, raw, received_at) VALUES "
 	    "('telegram', $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (channel, "
 	    "bot, update_id) DO NOTHING", JV_ARRAY(jv_string(u->tg->bot),
 	    jv_number((double)uid), kind ? jv_string(kind) : jv_null(), chat,
-	    bc, jv_string_sized(raw, (int)len), jv_number((double)now)));
+	    bc, jv_string_sized(text, (int)text_len), jv_number((double)now)));
 	free(raw);
 	if (n <= 0)
 		return n < 0 ? -1 : 0;
@@ -1570,11 +1642,117 @@ fail(struct sl_tgu *u)
 	return code;
 }
 
+/*
+ * Finding the updates in the text of a getUpdates answer, which has been
+ * parsed already (so it is JSON): only the structure is followed.
+ */
+static size_t
+skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+	    s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The end of the value that starts at s[i]; i when there is none. */
+static size_t
+value_end(const char *s, size_t i, size_t n)
+{
+	size_t start = i;
+	int depth = 0, str = 0;
+
+	for (; i < n; i++) {
+		if (str) {
+			if (s[i] == '\\') {
+				i++;
+			} else if (s[i] == '"') {
+				str = 0;
+				if (depth == 0)
+					return i + 1;
+			}
+			continue;
+		}
+		switch (s[i]) {
+		case '"':
+			str = 1;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+			break;
+		case ',':
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			if (depth == 0)
+				return i;
+			break;
+		}
+	}
+	return depth == 0 && !str ? n : start;
+}
+
+/*
+ * Where the n entries of the answer's top-level "result" array are in s:
+ * off[i], len[i].  Returns 0, or -1 when the text does not show them.
+ */
+static int
+result_spans(const char *s, size_t n, int count, size_t *off, size_t *len)
+{
+	size_t i = skip_ws(s, 0, n), k, ke, e, rs = 0, re = 0;
+	int c;
+
+	if (i >= n || s[i] != '{')
+		return -1;
+	for (i = skip_ws(s, i + 1, n); i < n && s[i] != '}';) {
+		k = i;
+		if (s[i] != '"' || (ke = value_end(s, i, n)) == i ||
+		    memchr(s + k, '\\', ke - k))
+			return -1;	/* an escaped key: leave it to the parse */
+		i = skip_ws(s, ke, n);
+		if (i >= n || s[i] != ':')
+			return -1;
+		i = skip_ws(s, i + 1, n);
+		if ((e = value_end(s, i, n)) == i)
+			return -1;
+		if (ke - k == 8 && memcmp(s + k, "\"result\"", 8) == 0) {
+			rs = i;	/* the last one counts, as in the parse */
+			re = e;
+		}
+		i = skip_ws(s, e, n);
+		if (i < n && s[i] == ',')
+			i = skip_ws(s, i + 1, n);
+	}
+	if (re == 0 || s[rs] != '[')
+		return -1;
+	for (c = 0, i = skip_ws(s, rs + 1, re); i < re && s[i] != ']'; c++) {
+		if (c >= count || (e = value_end(s, i, re)) == i)
+			return -1;
+		off[c] = i;
+		len[c] = e - i;
+		i = skip_ws(s, e, re);
+		if (i < re && s[i] == ',')
+			i = skip_ws(s, i + 1, re);
+	}
+	return c == count ? 0 : -1;
+}
+
 int
-sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset)
+sl_tgu_store_batch(struct sl_tgu *u, jv result, const char *body,
+    size_t body_len, int64_t *offset)
 {
 	int64_t now = sl_now(), uid, max = 0;
 	int i, n, any = 0, rc = 0;
+	size_t *off = NULL, *len = NULL;
 	jv fresh;
 
 	if (jv_get_kind(result) != JV_KIND_ARRAY) {
@@ -1601,12 +1779,22 @@ sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset)
 		jv_free(result);
 		return fail(u);
 	}
+	if (body) {
+		off = sl_calloc((size_t)n, sizeof *off);
+		len = sl_calloc((size_t)n, sizeof *len);
+		if (result_spans(body, body_len, n, off, len) < 0) {
+			free(off);
+			free(len);
+			off = len = NULL;
+		}
+	}
 	fresh = jv_object();
 	for (i = 0; i < n; i++) {
 		jv upd = jv_array_get(jv_copy(result), i);
 
 		if (check(u, upd, i, &uid) == 0) {
-			if (insert(u, upd, uid, now, &fresh) < 0) {
+			if (insert(u, upd, uid, now, &fresh, off ? body + off[i] :
+			    NULL, off ? len[i] : 0) < 0) {
 				jv_free(upd);
 				rc = -1;
 				break;
@@ -1617,6 +1805,8 @@ sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset)
 		}
 		jv_free(upd);
 	}
+	free(off);
+	free(len);
 	jv_free(result);
 	if (rc == 0 && any && sl_db_exec(u->db, "INSERT INTO bots (id, "
 	    "update_offset, last_fetch_at, created_at, updated_at) VALUES ($1, "
@@ -1644,7 +1834,7 @@ sl_tgu_store_one(struct sl_tgu *u, jv update)
 
 	if (check(u, update, -1, &uid) < 0)
 		rc = SL_EX_DATAERR;
-	else if (insert(u, update, uid, sl_now(), &u->cache) < 0)
+	else if (insert(u, update, uid, sl_now(), &u->cache, NULL, 0) < 0)
 		rc = fail(u);
 	jv_free(update);
 	return rc;
@@ -1686,6 +1876,7 @@ sl_tgu_new(struct sl_db *db, struct sl_tg *tg, const char *rep, int *code)
 	u->tg = tg;
 	u->rep_id = jv_null();
 	u->cache = jv_object();
+	u->direct = jv_invalid();
 	if (!rep)
 		rep = sl_env("SALESLINE_REP", NULL);
 	if (!rep)
@@ -1717,5 +1908,6 @@ sl_tgu_free(struct sl_tgu *u)
 		return;
 	jv_free(u->rep_id);
 	jv_free(u->cache);
+	jv_free(u->direct);
 	free(u);
 }

@@ -62,9 +62,13 @@ int sl_tgu_offset(struct sl_tgu *u, int64_t *offset);
  * offset, which is put in *offset (left alone when the batch has no
  * update).  An entry that is not an object or has no integral update_id is
  * reported and skipped.  A result that is not an array is reported and
- * stores nothing.  Returns 0, or an exit status (75 ledger busy or down).
+ * stores nothing.  body, when not NULL, is the text of the answer that
+ * result was parsed from: each update is then stored as Telegram wrote
+ * it rather than written out again.  Returns 0, or an exit status (75
+ * ledger busy or down).
  */
-int sl_tgu_store_batch(struct sl_tgu *u, jv result, int64_t *offset);
+int sl_tgu_store_batch(struct sl_tgu *u, jv result, const char *body,
+    size_t body_len, int64_t *offset);
 
 /*
  * Stores one update (consumed), as a webhook delivers it.  Returns 0
