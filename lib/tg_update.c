@@ -1,6 +1,6 @@
 /*
- * tg_update.c: Telegram updates into the ledger and into records.  See
- * tg_update.h for the two steps (store, process) and why they are safe.
+ * tg_update.c: stored Telegram updates into the ledger's conversations and
+ * into records (the process step of tg_update.h; storing is tg_store.c).
  *
  * Who wrote a business_message (reference telegram.md section 3): the
  * connection's owner is the rep (reps.tg_user_id of the row holding the
@@ -29,6 +29,7 @@
 #include "sl.h"
 #include "tg.h"
 #include "tg_update.h"
+#include "tg_update_impl.h"
 #include "timeutil.h"
 
 #define PENDING_BATCH 200	/* rows read at a time */
@@ -36,15 +37,6 @@
 #define STR(x) STR_(x)
 #define STR_(x) #x
 
-struct sl_tgu {
-	struct sl_db *db;
-	struct sl_tg *tg;
-	jv rep_id;		/* the rep of direct chats given, or null */
-	jv cache;		/* update_id -> the update, as just stored */
-	jv direct;		/* the bot's first rep, read in this group */
-	unsigned long rejected;
-	int64_t beat;		/* when an empty poll was last noted */
-};
 
 /* One update being normalised. */
 struct upd {
@@ -135,9 +127,8 @@ x_row(struct upd *p, const char *sql, jv params)
 	return row;
 }
 
-/* row[col] (row borrowed); null when row is not an object. */
-static jv
-col(jv row, const char *name)
+jv
+sl_tgu_col(jv row, const char *name)
 {
 	if (jv_get_kind(row) != JV_KIND_OBJECT)
 		return jv_null();
@@ -462,7 +453,7 @@ rep_name(struct upd *p, jv rep_id)
 	row = x_row(p, "SELECT name FROM reps WHERE id = $1",
 	    JV_ARRAY(rep_id));
 	if (jv_is_valid(row)) {
-		jv name = col(row, "name");
+		jv name = sl_tgu_col(row, "name");
 
 		jv_free(row);
 		return name;
@@ -489,7 +480,7 @@ direct_rep(struct upd *p)
 		jv_free(row);
 		return jv_null();
 	}
-	p->u->direct = col(row, "id");
+	p->u->direct = sl_tgu_col(row, "id");
 	jv_free(row);
 	return jv_copy(p->u->direct);
 }
@@ -510,7 +501,7 @@ forget_rep(struct sl_tgu *u)
 static int
 adopt(struct upd *p, jv *row, jv rep_id)
 {
-	jv had = col(*row, "rep_id");
+	jv had = sl_tgu_col(*row, "rep_id");
 	long n;
 
 	if (jv_get_kind(had) != JV_KIND_NULL ||
@@ -521,7 +512,7 @@ adopt(struct upd *p, jv *row, jv rep_id)
 	}
 	jv_free(had);
 	n = x_exec(p, "UPDATE prospects SET rep_id = $2 WHERE id = $1 AND "
-	    "rep_id IS NULL", JV_ARRAY(col(*row, "id"), jv_copy(rep_id)));
+	    "rep_id IS NULL", JV_ARRAY(sl_tgu_col(*row, "id"), jv_copy(rep_id)));
 	if (n < 0) {
 		jv_free(rep_id);
 		jv_free(*row);
@@ -579,15 +570,15 @@ prospect(struct upd *p, jv bc, jv chat, jv rep_id, const struct person *w,
 	}
 	if (adopt(p, &row, rep_id) < 0)
 		return -1;
-	*pid = id_str(col(row, "id"));
-	v = col(row, "human_active");
+	*pid = id_str(sl_tgu_col(row, "id"));
+	v = sl_tgu_col(row, "human_active");
 	*human = jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) != 0;
 	jv_free(v);
-	v = col(row, "followups");
+	v = sl_tgu_col(row, "followups");
 	p->followups = jv_get_kind(v) != JV_KIND_NUMBER ||
 	    jv_number_value(v) != 0;
 	jv_free(v);
-	*rep = rep_name(p, col(row, "rep_id"));
+	*rep = rep_name(p, sl_tgu_col(row, "rep_id"));
 	jv_free(row);
 	if (!jv_is_valid(*rep)) {
 		jv_free(*pid);
@@ -909,8 +900,8 @@ connection(struct upd *p, jv c)
 		jv_free(row);
 		goto out;
 	}
-	rep_id = col(row, "id");
-	name = col(row, "name");
+	rep_id = sl_tgu_col(row, "id");
+	name = sl_tgu_col(row, "name");
 	jv_free(row);
 	if (x_exec(p, "UPDATE reps SET business_connection = NULL, "
 	    "updated_at = $3 WHERE business_connection = $1 AND id <> $2",
@@ -978,7 +969,7 @@ on_business(struct upd *p, jv msg, int edit)
 	}
 	if (!jv_is_valid(row))
 		goto out;
-	owner = col(row, "tg_user_id");
+	owner = sl_tgu_col(row, "tg_user_id");
 	if (jv_get_kind(owner) == JV_KIND_STRING)
 		mine = jv_equal(jv_copy(owner), jv_copy(from_id));
 	else	/* unknown owner: the customer's id is the chat's */
@@ -989,10 +980,10 @@ on_business(struct upd *p, jv msg, int edit)
 	} else if (mine && m.offline) {
 		sl_info("update %s: the rep's away message: ignored", p->id);
 	} else if (mine) {
-		rc = from_rep(p, &m, col(row, "id"), from_id, edit);
+		rc = from_rep(p, &m, sl_tgu_col(row, "id"), from_id, edit);
 		from_id = jv_null();
 	} else {
-		rc = from_prospect(p, &m, col(row, "id"), edit);
+		rc = from_prospect(p, &m, sl_tgu_col(row, "id"), edit);
 	}
 out:
 	jv_free(row);
@@ -1047,7 +1038,7 @@ on_callback(struct upd *p, jv q)
 			jv_free(row);
 			goto out;
 		}
-		rep_id = col(row, "id");
+		rep_id = sl_tgu_col(row, "id");
 		jv_free(row);
 	} else {
 		rep_id = direct_rep(p);
@@ -1126,8 +1117,8 @@ on_deleted(struct upd *p, jv d)
 	    JV_ARRAY(jv_copy(bc), jv_copy(chat)));
 	if (!jv_is_valid(row))
 		goto out;
-	pid = id_str(col(row, "id"));
-	rep = rep_name(p, col(row, "rep_id"));
+	pid = id_str(sl_tgu_col(row, "id"));
+	rep = rep_name(p, sl_tgu_col(row, "rep_id"));
 	if (!jv_is_valid(rep)) {
 		jv_free(pid);
 		goto out;
@@ -1189,9 +1180,8 @@ out:
 	return rc;
 }
 
-/* The kind of an update (borrowed): a known one, else its first field. */
-static const char *
-kind_of(jv upd, char *buf, size_t size)
+const char *
+sl_tgu_kind(jv upd, char *buf, size_t size)
 {
 	jv keys, k;
 	int i, n;
@@ -1397,7 +1387,7 @@ update_of(struct sl_tgu *u, jv id, jv uid)
 	    JV_ARRAY(jv_copy(id)));
 	if (!jv_is_valid(row))
 		return row;
-	raw = col(row, "raw");
+	raw = sl_tgu_col(row, "raw");
 	upd = jv_get_kind(raw) == JV_KIND_STRING ?
 	    sl_parse(jv_string_value(raw),
 	    (size_t)jv_string_length_bytes(jv_copy(raw))) : jv_null();
@@ -1415,7 +1405,7 @@ static int
 process_one(struct sl_tgu *u, jv row, struct group *g)
 {
 	struct upd p;
-	jv id = col(row, "id"), uid = id_str(col(row, "update_id"));
+	jv id = sl_tgu_col(row, "id"), uid = id_str(sl_tgu_col(row, "update_id"));
 	jv upd = update_of(u, id, uid);
 	char kbuf[64];
 	long n;
@@ -1430,7 +1420,7 @@ process_one(struct sl_tgu *u, jv row, struct group *g)
 	if (!jv_is_valid(upd))
 		goto dberr;
 	if (jv_get_kind(upd) != JV_KIND_OBJECT ||
-	    !(p.kind = kind_of(upd, kbuf, sizeof kbuf))) {
+	    !(p.kind = sl_tgu_kind(upd, kbuf, sizeof kbuf))) {
 		bad(&p, "%s", jv_get_kind(upd) == JV_KIND_OBJECT ?
 		    "no payload" : "stored text is not an update");
 		goto rejected;
@@ -1515,7 +1505,7 @@ sl_tgu_process(struct sl_tgu *u)
 		n = jv_array_length(jv_copy(rows));
 		for (i = 0; i < n && rc == 0; i++) {
 			row = jv_array_get(jv_copy(rows), i);
-			v = col(row, "update_id");
+			v = sl_tgu_col(row, "update_id");
 			if (jv_get_kind(v) == JV_KIND_NUMBER)
 				last = jv_number_value(v);
 			jv_free(v);
@@ -1534,380 +1524,3 @@ sl_tgu_process(struct sl_tgu *u)
 	return rc;
 }
 
-/* Best effort: payload.path (ids only), for the chat and connection columns. */
-static jv
-dig(jv upd, const char *kind, const char *a, const char *b)
-{
-	jv v = jv_object_get(jv_copy(upd), jv_string(kind)), o, id;
-
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		jv_free(v);
-		return jv_null();
-	}
-	if (b) {
-		if (sl_get_obj(v, a, &o) != 1) {
-			jv_free(v);
-			return jv_null();
-		}
-		jv_free(v);
-		v = o;
-		a = b;
-	}
-	if (sl_get_id(v, a, &id) != 1)
-		id = jv_null();
-	jv_free(v);
-	return id;
-}
-
-/*
- * Inserts one checked update (borrowed): 1 when it is new (and then in
- * *fresh under its update_id), 0 when it was stored before, -1 on a
- * ledger failure.
- */
-static int
-insert(struct sl_tgu *u, jv upd, int64_t uid, int64_t now, jv *fresh,
-    const char *text, size_t text_len)
-{
-	char kbuf[64];
-	const char *kind = kind_of(upd, kbuf, sizeof kbuf);
-	jv chat, bc;
-	size_t len;
-	char *raw = NULL;
-	long n;
-
-	chat = kind ? dig(upd, kind, "chat", "id") : jv_null();
-	if (kind && jv_get_kind(chat) == JV_KIND_NULL)
-		chat = dig(upd, kind, "user_chat_id", NULL);
-	bc = kind ? dig(upd, kind, "business_connection_id", NULL) : jv_null();
-	if (kind && strcmp(kind, "business_connection") == 0) {
-		jv_free(bc);
-		bc = dig(upd, kind, "id", NULL);
-	}
-	/* a NUL byte cannot be stored as text: write the parsed value */
-	if (text && memchr(text, '\0', text_len))
-		text = NULL;
-	if (!text) {
-		raw = sl_json_dump(upd, &len);
-		text = raw;
-		text_len = len;
-	}
-	n = sl_db_exec(u->db, "INSERT INTO updates (channel, bot, update_id, "
-	    "kind, chat, business_connection, raw, received_at) VALUES "
-	    "('telegram', $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (channel, "
-	    "bot, update_id) DO NOTHING", JV_ARRAY(jv_string(u->tg->bot),
-	    jv_number((double)uid), kind ? jv_string(kind) : jv_null(), chat,
-	    bc, jv_string_sized(text, (int)text_len), jv_number((double)now)));
-	free(raw);
-	if (n <= 0)
-		return n < 0 ? -1 : 0;
-	*fresh = jv_object_set(*fresh, sl_id_jv(uid), jv_copy(upd));
-	return 1;
-}
-
-/*
- * The update_id of entry i of a batch (-1: a lone update; borrowed), or
- * -1 after reporting it.
- */
-static int
-check(struct sl_tgu *u, jv upd, int i, int64_t *uid)
-{
-	char where[32] = "the update";
-	int r;
-
-	if (i >= 0)
-		snprintf(where, sizeof where, "entry %d", i);
-	if (jv_get_kind(upd) != JV_KIND_OBJECT) {
-		sl_error("update ?: %s is %s, not an object", where,
-		    sl_kind_name(upd));
-		u->rejected++;
-		return -1;
-	}
-	if ((r = sl_get_int(upd, "update_id", uid)) != 1) {
-		sl_error("update ?: %s: 'update_id' %s", where,
-		    r == 0 ? "is missing" : "is not an integer");
-		u->rejected++;
-		return -1;
-	}
-	return 0;
-}
-
-/* Reports the ledger's failure, rolls back, returns its exit status. */
-static int
-fail(struct sl_tgu *u)
-{
-	int code = sl_db_exit_code(u->db);
-
-	sl_error("%s", sl_db_error(u->db));
-	sl_db_rollback(u->db);
-	return code;
-}
-
-/*
- * Finding the updates in the text of a getUpdates answer, which has been
- * parsed already (so it is JSON): only the structure is followed.
- */
-static size_t
-skip_ws(const char *s, size_t i, size_t n)
-{
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* The end of the value that starts at s[i]; i when there is none. */
-static size_t
-value_end(const char *s, size_t i, size_t n)
-{
-	size_t start = i;
-	int depth = 0, str = 0;
-
-	for (; i < n; i++) {
-		if (str) {
-			if (s[i] == '\\') {
-				i++;
-			} else if (s[i] == '"') {
-				str = 0;
-				if (depth == 0)
-					return i + 1;
-			}
-			continue;
-		}
-		switch (s[i]) {
-		case '"':
-			str = 1;
-			break;
-		case '{':
-		case '[':
-			depth++;
-			break;
-		case '}':
-		case ']':
-			if (depth == 0)
-				return i;
-			if (--depth == 0)
-				return i + 1;
-			break;
-		case ',':
-		case ' ':
-		case '\t':
-		case '\n':
-		case '\r':
-			if (depth == 0)
-				return i;
-			break;
-		}
-	}
-	return depth == 0 && !str ? n : start;
-}
-
-/*
- * Where the n entries of the answer's top-level "result" array are in s:
- * off[i], len[i].  Returns 0, or -1 when the text does not show them.
- */
-static int
-result_spans(const char *s, size_t n, int count, size_t *off, size_t *len)
-{
-	size_t i = skip_ws(s, 0, n), k, ke, e, rs = 0, re = 0;
-	int c;
-
-	if (i >= n || s[i] != '{')
-		return -1;
-	for (i = skip_ws(s, i + 1, n); i < n && s[i] != '}';) {
-		k = i;
-		if (s[i] != '"' || (ke = value_end(s, i, n)) == i ||
-		    memchr(s + k, '\\', ke - k))
-			return -1;	/* an escaped key: leave it to the parse */
-		i = skip_ws(s, ke, n);
-		if (i >= n || s[i] != ':')
-			return -1;
-		i = skip_ws(s, i + 1, n);
-		if ((e = value_end(s, i, n)) == i)
-			return -1;
-		if (ke - k == 8 && memcmp(s + k, "\"result\"", 8) == 0) {
-			rs = i;	/* the last one counts, as in the parse */
-			re = e;
-		}
-		i = skip_ws(s, e, n);
-		if (i < n && s[i] == ',')
-			i = skip_ws(s, i + 1, n);
-	}
-	if (re == 0 || s[rs] != '[')
-		return -1;
-	for (c = 0, i = skip_ws(s, rs + 1, re); i < re && s[i] != ']'; c++) {
-		if (c >= count || (e = value_end(s, i, re)) == i)
-			return -1;
-		off[c] = i;
-		len[c] = e - i;
-		i = skip_ws(s, e, re);
-		if (i < re && s[i] == ',')
-			i = skip_ws(s, i + 1, re);
-	}
-	return c == count ? 0 : -1;
-}
-
-int
-sl_tgu_store_batch(struct sl_tgu *u, jv result, const char *body,
-    size_t body_len, int64_t *offset)
-{
-	int64_t now = sl_now(), uid, max = 0;
-	int i, n, any = 0, rc = 0;
-	size_t *off = NULL, *len = NULL;
-	jv fresh;
-
-	if (jv_get_kind(result) != JV_KIND_ARRAY) {
-		sl_error("getUpdates: the result is %s, not an array",
-		    sl_kind_name(result));
-		u->rejected++;
-		jv_free(result);
-		return 0;
-	}
-	n = jv_array_length(jv_copy(result));
-	if (n == 0) {
-		jv_free(result);
-		/* a quiet bot still polls: health reads the time */
-		if (now - u->beat < 30)
-			return 0;
-		u->beat = now;
-		if (sl_db_exec(u->db, "UPDATE bots SET last_fetch_at = $2 "
-		    "WHERE id = $1", JV_ARRAY(jv_string(u->tg->bot),
-		    jv_number((double)now))) < 0)
-			sl_warn("bots.last_fetch_at: %s", sl_db_error(u->db));
-		return 0;
-	}
-	if (sl_db_begin_claim(u->db) < 0) {
-		jv_free(result);
-		return fail(u);
-	}
-	if (body) {
-		off = sl_calloc((size_t)n, sizeof *off);
-		len = sl_calloc((size_t)n, sizeof *len);
-		if (result_spans(body, body_len, n, off, len) < 0) {
-			free(off);
-			free(len);
-			off = len = NULL;
-		}
-	}
-	fresh = jv_object();
-	for (i = 0; i < n; i++) {
-		jv upd = jv_array_get(jv_copy(result), i);
-
-		if (check(u, upd, i, &uid) == 0) {
-			if (insert(u, upd, uid, now, &fresh, off ? body + off[i] :
-			    NULL, off ? len[i] : 0) < 0) {
-				jv_free(upd);
-				rc = -1;
-				break;
-			}
-			if (!any || uid > max)
-				max = uid;
-			any = 1;
-		}
-		jv_free(upd);
-	}
-	free(off);
-	free(len);
-	jv_free(result);
-	if (rc == 0 && any && sl_db_exec(u->db, "INSERT INTO bots (id, "
-	    "update_offset, last_fetch_at, created_at, updated_at) VALUES ($1, "
-	    "$2, $3, $3, $3) ON CONFLICT (id) DO UPDATE SET update_offset = "
-	    "excluded.update_offset, last_fetch_at = excluded.last_fetch_at, "
-	    "updated_at = excluded.updated_at", JV_ARRAY(jv_string(u->tg->bot),
-	    jv_number((double)(max + 1)), jv_number((double)now))) < 0)
-		rc = -1;
-	if (rc < 0 || sl_db_commit(u->db) < 0) {
-		jv_free(fresh);
-		return fail(u);
-	}
-	/* normalised from these, not from the stored text read back */
-	u->cache = jv_object_merge(u->cache, fresh);
-	if (any)
-		*offset = max + 1;
-	return 0;
-}
-
-int
-sl_tgu_store_one(struct sl_tgu *u, jv update)
-{
-	int64_t uid;
-	int rc = 0;
-
-	if (check(u, update, -1, &uid) < 0)
-		rc = SL_EX_DATAERR;
-	else if (insert(u, update, uid, sl_now(), &u->cache, NULL, 0) < 0)
-		rc = fail(u);
-	jv_free(update);
-	return rc;
-}
-
-int
-sl_tgu_offset(struct sl_tgu *u, int64_t *offset)
-{
-	jv row = sl_db_query1(u->db, "SELECT update_offset FROM bots WHERE "
-	    "id = $1", JV_ARRAY(jv_string(u->tg->bot))), v;
-
-	if (!jv_is_valid(row)) {
-		jv_free(row);
-		return fail(u);
-	}
-	v = col(row, "update_offset");
-	*offset = jv_get_kind(v) == JV_KIND_NUMBER ?
-	    (int64_t)jv_number_value(v) : 0;
-	jv_free(v);
-	jv_free(row);
-	return 0;
-}
-
-unsigned long
-sl_tgu_rejected(const struct sl_tgu *u)
-{
-	return u->rejected;
-}
-
-struct sl_tgu *
-sl_tgu_new(struct sl_db *db, struct sl_tg *tg, const char *rep, int *code)
-{
-	struct sl_tgu *u;
-	jv row;
-
-	*code = 0;
-	u = sl_calloc(1, sizeof *u);
-	u->db = db;
-	u->tg = tg;
-	u->rep_id = jv_null();
-	u->cache = jv_object();
-	u->direct = jv_invalid();
-	if (!rep)
-		rep = sl_env("SALESLINE_REP", NULL);
-	if (!rep)
-		return u;
-	row = sl_db_query1(db, "SELECT id FROM reps WHERE name = $1",
-	    JV_ARRAY(jv_string(rep)));
-	if (jv_get_kind(row) == JV_KIND_OBJECT) {
-		u->rep_id = col(row, "id");
-		jv_free(row);
-		return u;
-	}
-	if (jv_is_valid(row)) {
-		sl_error("rep '%s' is not in the ledger (--rep or "
-		    "SALESLINE_REP)", rep);
-		*code = SL_EX_CONFIG;
-	} else {
-		sl_error("%s", sl_db_error(db));
-		*code = sl_db_exit_code(db);
-	}
-	jv_free(row);
-	sl_tgu_free(u);
-	return NULL;
-}
-
-void
-sl_tgu_free(struct sl_tgu *u)
-{
-	if (!u)
-		return;
-	jv_free(u->rep_id);
-	jv_free(u->cache);
-	jv_free(u->direct);
-	free(u);
-}
