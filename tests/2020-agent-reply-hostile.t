@@ -171,21 +171,28 @@ fresh() {
 burst() {
 	fresh
 	date +%s.%N >"$T/t0"
+	: >"$T/times"
 	for w in '"Здравствуйте"' '"Нам нужна CRM для отдела продаж"' \
 		'"Сколько стоит пакет Рост?"' '"Мой e-mail olga@example.com"' \
 		'"Спасибо"'; do
 		sleep 0.4
 		post 880011223 "$w"
 		tg-fetch --db "$DB" 2>>"$T/fe"
-		date +%s.%N >"$T/t1"
+		date +%s.%N | tee -a "$T/times" >"$T/t1"
 	done | agent-reply --db "$DB" >"$T/r" 2>"$T/re" && st=0 || st=$?
 	ended=$(date +%s.%N)
 	check_exit "burst: exit 0" 0 test "$st" -eq 0
-	check_exit "burst: the five messages came within 2.5 s" 0 \
-		awk -v a="$(cat "$T/t0")" -v b="$(cat "$T/t1")" \
-		'BEGIN { exit !(b - a <= 2.5) }'
 	echo "#   burst: $(awk -v a="$(cat "$T/t0")" -v b="$(cat "$T/t1")" \
 		-v c="$ended" 'BEGIN { printf "%.2f s of messages, the reply %.2f s after the last", b - a, c - b }')"
+	# a burst is messages each within the 3 s window of the one before;
+	# a machine too slow to make one cannot test what follows
+	gap=$(awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 }
+		END { printf "%.2f", g }' "$T/times")
+	if awk -v g="$gap" 'BEGIN { exit !(g >= 2.9) }'; then
+		skip "burst: one reply to the burst" "the machine left $gap s \
+between two messages"
+		return 0
+	fi
 	check_exit "burst: the reply waited out the default 3 s window" 0 \
 		awk -v b="$(cat "$T/t1")" -v c="$ended" \
 		'BEGIN { exit !(c - b >= 2.9) }'
