@@ -146,6 +146,21 @@ flush(struct sl_db *db, struct batch *b)
 	return st ? st : sl_out_status();
 }
 
+/*
+ * 1 when stdout is a pipe or a socket: a reader that may fall behind, and
+ * must get through what is claimed within the lease.  A file or a
+ * terminal never holds claimed work back, so --due claims bigger batches
+ * there (fewer transactions).
+ */
+static int
+piped_out(void)
+{
+	struct stat st;
+
+	return fstat(1, &st) < 0 || S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode);
+}
+
 /* 1 when reading stdin now would not block (a file never does). */
 static int
 input_waiting(void)
@@ -683,7 +698,7 @@ main(int argc, char **argv)
 	options(argc, argv);
 	check_usage(argc - optind, argv + optind);
 	if (batchflag == 0)
-		batchflag = mode == ADD ? 5000 : 100;
+		batchflag = mode == ADD ? 5000 : piped_out() ? 100 : 1000;
 	if (mode == LIST) {
 		tz = sl_env("SALESLINE_TZ", "Asia/Makassar");
 		if ((zone = sl_zone_load(tz)) == NULL)
