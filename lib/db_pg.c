@@ -16,6 +16,7 @@
  * (statement timeout).  A lost connection is re-established once before
  * the next statement when no transaction was open.
  */
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,74 @@
 #include "db_impl.h"
 #include "jsonl.h"
 #include "sl.h"
+
+/*
+ * libpq is opened with the first PostgreSQL ledger, not linked: it brings
+ * some thirty libraries (Kerberos, LDAP, GnuTLS, ...) whose loading was
+ * most of the start of every command, and an SQLite ledger needs none of
+ * them.  The functions are called through pointers, under their own names
+ * (the defines below).
+ */
+#define PQ_FUNCS(X) X(PQclear) X(PQcmdStatus) X(PQcmdTuples) \
+	X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) \
+	X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQfinish) X(PQfname) \
+	X(PQfreemem) X(PQftype) X(PQgetisnull) X(PQgetlength) X(PQgetvalue) \
+	X(PQnfields) X(PQntuples) X(PQreset) X(PQresultErrorField) \
+	X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus) \
+	X(PQtransactionStatus)
+#define PQ_PTR(f) static __typeof__(&f) p_##f;
+PQ_FUNCS(PQ_PTR)
+#define PQ_SYM(f) name = #f; \
+	if ((sym = dlsym(lib, name)) == NULL) \
+		goto missing; \
+	memcpy(&p_##f, &sym, sizeof sym);
+
+/* 0, or -1 after sl_db_fail (exit 78: the library is not installed) */
+static int
+pq_load(struct sl_db *db)
+{
+	static void *lib;
+	const char *name;
+	void *sym;
+
+	if (lib)
+		return 0;
+	if ((lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return sl_db_fail(db, 0, SL_EX_CONFIG, "a PostgreSQL ledger "
+		    "needs libpq (Debian: apt-get install libpq5): %s",
+		    dlerror());
+	PQ_FUNCS(PQ_SYM)
+	return 0;
+missing:
+	dlclose(lib);
+	lib = NULL;
+	return sl_db_fail(db, 0, SL_EX_CONFIG, "libpq.so.5 has no %s", name);
+}
+
+#define PQclear (*p_PQclear)
+#define PQcmdStatus (*p_PQcmdStatus)
+#define PQcmdTuples (*p_PQcmdTuples)
+#define PQconnectdbParams (*p_PQconnectdbParams)
+#define PQconninfoFree (*p_PQconninfoFree)
+#define PQconninfoParse (*p_PQconninfoParse)
+#define PQerrorMessage (*p_PQerrorMessage)
+#define PQexec (*p_PQexec)
+#define PQexecParams (*p_PQexecParams)
+#define PQfinish (*p_PQfinish)
+#define PQfname (*p_PQfname)
+#define PQfreemem (*p_PQfreemem)
+#define PQftype (*p_PQftype)
+#define PQgetisnull (*p_PQgetisnull)
+#define PQgetlength (*p_PQgetlength)
+#define PQgetvalue (*p_PQgetvalue)
+#define PQnfields (*p_PQnfields)
+#define PQntuples (*p_PQntuples)
+#define PQreset (*p_PQreset)
+#define PQresultErrorField (*p_PQresultErrorField)
+#define PQresultStatus (*p_PQresultStatus)
+#define PQsetNoticeProcessor (*p_PQsetNoticeProcessor)
+#define PQstatus (*p_PQstatus)
+#define PQtransactionStatus (*p_PQtransactionStatus)
 
 /* pg_advisory_xact_lock key serialising migrations: "SALE" */
 #define MIGRATE_LOCK "1396788293"
@@ -410,7 +479,7 @@ sl_db_pg_open(struct sl_db *db, const char *conninfo)
 	char buf[512];
 	int code = 0;
 
-	if (pg_check_conninfo(db, conninfo) < 0)
+	if (pq_load(db) < 0 || pg_check_conninfo(db, conninfo) < 0)
 		return -1;
 	/* the URL's own connect_timeout, given later, wins */
 	db->h = PQconnectdbParams(keys, vals, 1);
