@@ -33,7 +33,7 @@
  * some thirty libraries (Kerberos, LDAP, GnuTLS, ...) whose loading was
  * most of the start of every command, and an SQLite ledger needs none of
  * them.  The functions are called through pointers, under their own names
- * (the defines below).
+ * (the defines below).  $SALESLINE_LIBPQ names another libpq to open.
  */
 #define PQ_FUNCS(X) X(PQclear) X(PQcmdStatus) X(PQcmdTuples) \
 	X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) \
@@ -54,12 +54,12 @@ static int
 pq_load(struct sl_db *db)
 {
 	static void *lib;
-	const char *name;
+	const char *path = sl_env("SALESLINE_LIBPQ", "libpq.so.5"), *name;
 	void *sym;
 
 	if (lib)
 		return 0;
-	if ((lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL)) == NULL)
+	if ((lib = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL)
 		return sl_db_fail(db, 0, SL_EX_CONFIG, "a PostgreSQL ledger "
 		    "needs libpq (Debian: apt-get install libpq5): %s",
 		    dlerror());
@@ -68,7 +68,8 @@ pq_load(struct sl_db *db)
 missing:
 	dlclose(lib);
 	lib = NULL;
-	return sl_db_fail(db, 0, SL_EX_CONFIG, "libpq.so.5 has no %s", name);
+	return sl_db_fail(db, 0, SL_EX_CONFIG, "'%s' has no %s: not libpq?",
+	    path, name);
 }
 
 #define PQclear (*p_PQclear)

@@ -33,6 +33,18 @@ check_exit "\$SALESLINE_DB naming a file that is no ledger exits 78" 78 \
 	env SALESLINE_DB="$T/junk" salesline-db status
 check_exit "a bad PostgreSQL conninfo exits 78" 78 \
 	salesline-db --db "host=h port= =" status
+check_exit "a PostgreSQL URL without libpq exits 78" 78 \
+	env SALESLINE_LIBPQ="$T/no/libpq.so.5" salesline-db \
+	--db postgres://127.0.0.1:1/x status
+check_grep "... and says which package to install" \
+	"needs libpq .Debian: apt-get install libpq5" "$T/err"
+check_exit "a library that is not libpq exits 78" 78 \
+	env SALESLINE_LIBPQ=libc.so.6 salesline-db \
+	--db postgres://127.0.0.1:1/x status
+check_grep "... naming what it lacks" "'libc.so.6' has no PQ" "$T/err"
+check_exit "an SQLite ledger needs no libpq" 0 \
+	env SALESLINE_LIBPQ="$T/no/libpq.so.5" salesline-db \
+	--db "$T/nolibpq.db" migrate
 mkdir "$T/empty"
 check_exit "no migrations under \$SALESLINE_HOME exits 78" 78 \
 	env SALESLINE_HOME="$T/empty" salesline-db --db "$T/m.db" migrate
