@@ -185,6 +185,28 @@ flow() {
 }
 for_each_db flow
 
+# A pipe gets batches of 100 (its reader must keep up with the lease), a
+# file batches of 1000; a dry run shows one batch.
+batches() {
+	q "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+		WHERE i < 150) INSERT INTO prospects (id, chat, created_at,
+		updated_at) SELECT i, CAST(100 + i AS TEXT), 1, 1 FROM n" >/dev/null
+	q "INSERT INTO scheduled_actions (prospect_id, kind, due, status,
+		created_at, updated_at) SELECT id, 'followup', $((T0 - 60)),
+		'pending', $((T0 - DAY)), $((T0 - DAY)) FROM prospects" >/dev/null
+	at "$T0" -n --due | cat >"$T/pipe"
+	is "into a pipe, a batch of 100" 100 "$(grep -c followup.due "$T/pipe")"
+	at "$T0" -n --due >"$T/file"
+	is "into a file, all 150 in one batch" 150 \
+		"$(grep -c followup.due "$T/file")"
+	at "$T0" -n --due --batch 20 >"$T/file"
+	is "--batch sets it" 20 "$(grep -c followup.due "$T/file")"
+	at "$T0" --due | cat >"$T/pipe"
+	is "into a pipe, batch after batch: all 150" 150 \
+		"$(grep -c followup.due "$T/pipe")"
+}
+for_each_db batches
+
 follow() {
 	q "INSERT INTO prospects (id, chat, created_at, updated_at)
 		VALUES (1, '101', 1, 1), (2, '102', 1, 1)" >/dev/null
