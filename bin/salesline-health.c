@@ -10,7 +10,8 @@
  *             well, else a probe of a few tokens (logged in llm_calls,
  *             purpose 'health', so the next check finds it)
  *   calendar  every enabled rep with a calendar: not disconnected, and a
- *             free/busy query for the next hour answered
+ *             free/busy query for the next hour answered, every calendar
+ *             of the rep's read
  *   fetch     the last batch tg-fetch stored, or the last heartbeat of
  *             salesline-run (a quiet bot has no batches), recent enough
  *   tick      the last salesline-tick that finished well, recent enough
@@ -397,6 +398,33 @@ out:
 	sl_llm_close(l);
 }
 
+/*
+ * 1 (why set) when Google answered but could not read one of the rep's
+ * calendars (notFound, inside the 200): its time counts as busy, so the
+ * rep may have no free slot at all until the list is fixed.
+ */
+static int
+calendar_unread(jv errs, const char *rep, char *why, size_t wsize)
+{
+	const char *cal = NULL, *reason = NULL;
+	jv e;
+
+	if (jv_get_kind(errs) != JV_KIND_ARRAY ||
+	    jv_array_length(jv_copy(errs)) == 0)
+		return 0;
+	e = jv_array_get(jv_copy(errs), 0);
+	if (jv_get_kind(e) == JV_KIND_OBJECT) {
+		sl_get_str(e, "calendar", &cal);
+		sl_get_str(e, "reason", &reason);
+	}
+	snprintf(why, wsize, "Google calendar '%.100s' not read (%.40s): "
+	    "its time counts as busy; fix the list with 'rep-admin set "
+	    "%.64s --calendar ID ...'", cal ? cal : "?",
+	    reason ? reason : "error", rep);
+	jv_free(e);
+	return 1;
+}
+
 /* One rep's calendar: 0 when usable, else -1 with why. */
 static int
 rep_calendar(struct ctx *x, struct sl_google *g, const char *name,
@@ -431,6 +459,8 @@ rep_calendar(struct ctx *x, struct sl_google *g, const char *name,
 			snprintf(why, wsize, "Google calendar: %.300s%s",
 			    err.message, err.revoked ? " (now marked "
 			    "disconnected; reconnect it with rep-admin)" : "");
+			rc = -1;
+		} else if (calendar_unread(calerr, rep->name, why, wsize)) {
 			rc = -1;
 		}
 		jv_free(calerr);

@@ -170,6 +170,18 @@ sources() {
 	check_json "freeBusy asked for the primary calendar" '[{"id":"primary"}]' \
 		"$T/r"
 
+	# a calendar Google cannot find counts as busy; health says so
+	rep-admin --db "$DB" set anna --calendar primary \
+		--calendar ghost@example.com >/dev/null
+	check_exit "health: a calendar Google cannot find fails (77)" 77 \
+		salesline-health --db "$DB" --skip telegram,model,fetch,tick
+	check_grep "naming the calendar (masked), the reason and the fix" \
+		"rep 'anna': Google calendar 'g\*\*\*@example.com' not read \\(notFound\\).*rep-admin set anna --calendar" \
+		"$T/err"
+	rep-admin --db "$DB" set anna --calendar primary >/dev/null
+	check_exit "health: with the calendar list fixed, 0" 0 \
+		salesline-health --db "$DB" --skip telegram,model,fetch,tick
+
 	# the access token expires: one refresh, then the answer
 	n0=$(jq -c 'select(.path == "/token" and .json.grant_type == "refresh_token")' \
 		"$FAKE_LOG" | wc -l)
