@@ -42,6 +42,10 @@ check_exit "a library that is not libpq exits 78" 78 \
 	env SALESLINE_LIBPQ=libc.so.6 salesline-db \
 	--db postgres://127.0.0.1:1/x status
 check_grep "... naming what it lacks" "'libc.so.6' has no PQ" "$T/err"
+# every libpq call goes through the table db_pg.c opens: a call outside
+# it would link libpq again, and every command would load its 22 libraries
+ldd "$(command -v salesline-db)" >"$T/ldd" 2>&1 || :
+check_no_grep "the commands are not linked with libpq" 'libpq' "$T/ldd"
 check_exit "an SQLite ledger needs no libpq" 0 \
 	env SALESLINE_LIBPQ="$T/no/libpq.so.5" salesline-db \
 	--db "$T/nolibpq.db" migrate
